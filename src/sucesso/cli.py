@@ -1,0 +1,254 @@
+"""The `sucesso` command: one verb per job. No business logic here — only calls and printing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sucesso import __version__
+from sucesso.config import workspace_url
+from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
+from sucesso.ingest.parse import parse_date_format, parse_decimal_option
+from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset
+from sucesso.ingest.problems import write_problems
+from sucesso.store import Store, StoreError, open_store
+from sucesso.store.info import workspace_info
+
+app = typer.Typer(help="sucesso — Customer Success platform.", no_args_is_help=True, add_completion=False)
+presets_app = typer.Typer(help="Named import presets stored in the workspace.", no_args_is_help=True)
+app.add_typer(presets_app, name="presets")
+out = Console()
+err = Console(stderr=True)
+SHOWN_PROBLEMS = 50
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Workspace: a DuckDB file or postgresql://… URL "
+                                                            "(default: $SUCESSO_DB or ./sucesso.duckdb).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def workspace(db: str | None) -> Iterator[Store]:
+    try:
+        store = open_store(workspace_url(db))
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    with store:
+        yield store
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[tuple]:
+    """A byte progress bar on the terminal, and phase lines on stderr (also when piped)."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task(label, total=None)
+
+    def on_progress(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None)
+
+    def on_phase(phase: str) -> None:
+        bar.update(task, description=f"{label}: {phase}")
+        if not err.is_terminal:
+            err.print(f"{label}: {phase}", highlight=False)
+
+    with bar:
+        yield on_progress, on_phase
+
+
+@app.callback(invoke_without_command=True)
+def main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    if version:
+        out.print(f"sucesso {__version__}")
+        raise typer.Exit()
+
+
+# -- import / export --------------------------------------------------------------------
+def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_invalid) -> ImportOptions:
+    mapping = {}
+    for item in maps or []:
+        if "=" not in item:
+            raise fail(f"--map expects SOURCE=COLUMN, got {item!r}")
+        src, dst = item.split("=", 1)
+        mapping[src.strip()] = dst.strip()
+    try:
+        return ImportOptions(fmt, encoding, "\t" if delimiter in ("tab", "\\t") else delimiter,
+                             parse_decimal_option(decimal), parse_date_format(date_format), sheet, mapping,
+                             skip_invalid)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _merge(preset: ImportOptions, given: ImportOptions) -> ImportOptions:
+    """Options typed on the command line win over the preset's."""
+    merged = ImportOptions(**{k: v for k, v in preset.__dict__.items()})
+    for key, value in given.__dict__.items():
+        if value not in (None, {}, False):
+            merged.__dict__[key] = {**preset.mapping, **value} if key == "mapping" else value
+    return merged
+
+
+def print_reports(reports: list[ImportReport], errors_file: str | None) -> bool:
+    table = Table("file", "table", "inserted", "updated", "unchanged", "rejected", title="import")
+    for r in reports:
+        table.add_row(os.path.basename(r.file), r.table, f"{r.inserted:,}", f"{r.updated:,}", f"{r.unchanged:,}",
+                      f"{r.rejected:,}", style=None if r.written else "red")
+    out.print(table)
+    problems = [p for r in reports for p in r.problems]
+    for r in reports:
+        if r.ignored_columns:
+            out.print(f"[yellow]{os.path.basename(r.file)}: columns ignored (not in {r.table}):[/] "
+                      + ", ".join(r.ignored_columns), highlight=False)
+        if r.rejected_file:
+            out.print(f"rejected rows saved to {r.rejected_file}", highlight=False)
+    ok = all(r.written for r in reports)
+    if problems:
+        for p in problems[:SHOWN_PROBLEMS]:
+            err.print(f"  {p}", highlight=False, markup=False)
+        if len(problems) > SHOWN_PROBLEMS:
+            err.print(f"  … and {len(problems) - SHOWN_PROBLEMS:,} more"
+                      + ("" if errors_file else " (see them all with --errors-file PATH)"))
+        if errors_file:
+            write_problems(errors_file, problems)
+            err.print(f"all {len(problems):,} problems written to {errors_file}")
+        if not ok:
+            err.print("[bold red]nothing was written[/]: fix the file, or use --skip-invalid to write the valid rows")
+    return ok
+
+
+@app.command("import")
+def import_command(
+    target: Annotated[str, typer.Argument(help="A table name (then FILE), or a folder written by `sucesso export`.")],
+    file: Annotated[str | None, typer.Argument(help="The file to import into TABLE.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, tsv, xlsx, parquet, json, ndjson.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, cp1252, latin-1… (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV separator: ';', ',', 'tab' (default: detected).")] = None,
+    decimal: Annotated[str | None, typer.Option(help="comma (1.234,56) or dot (1,234.56).")] = None,
+    date_format: Annotated[str | None, typer.Option(help="dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=COLUMN, repeatable.")] = None,
+    preset: Annotated[str | None, typer.Option(help="Use a saved import preset.")] = None,
+    save_preset_as: Annotated[str | None, typer.Option("--save-preset", help="Save these options as a preset.")] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Write the valid rows; save the rejected ones beside the file.")] = False,
+    errors_file: Annotated[str | None, typer.Option(help="Write every problem found to this CSV.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a file into a table (all or nothing by default), or restore an exported folder."""
+    given = _options(fmt, encoding, delimiter, decimal, date_format, sheet, map_, skip_invalid)
+    with workspace(db) as store:
+        table_name, path = target, file
+        try:
+            if preset:
+                preset_table, preset_options = load_preset(store, preset)
+                if file is None:
+                    table_name, path = preset_table, target
+                given = _merge(preset_options, given)
+            with progress_bar(os.path.basename((path or target).rstrip("/"))) as (on_progress, on_phase):
+                if path is None:
+                    if not os.path.isdir(target):
+                        raise fail(f"{target!r} is not a folder; to import a file say the table: "
+                                   "sucesso import TABLE FILE")
+                    reports = import_dir(store, target, given, on_progress, on_phase)
+                else:
+                    reports = [import_file(store, table_name, path, given, on_progress, on_phase)]
+        except (RejectedFile, KeyError) as exc:
+            raise fail(str(exc).strip('"')) from None
+        if save_preset_as and reports and reports[0].written and path is not None:
+            save_preset(store, save_preset_as, table_name, given)
+            out.print(f"preset {save_preset_as!r} saved")
+    if not print_reports(reports, errors_file):
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(directory: Annotated[str, typer.Argument(help="Folder to write (created if needed).")],
+                   db: DbOption = None) -> None:
+    """Export every table as Parquet (one file per table) plus a manifest."""
+    with workspace(db) as store:
+        counts = export_workspace(store, directory)
+    out.print(f"exported {sum(counts.values()):,} rows in {len(counts)} tables to {directory}", highlight=False)
+
+
+@presets_app.command("list")
+def presets_list(db: DbOption = None) -> None:
+    """List the saved import presets."""
+    with workspace(db) as store:
+        rows = list_presets(store)
+    table = Table("name", "table", "options")
+    for name, table_name, options in rows:
+        table.add_row(name, table_name, options)
+    out.print(table)
+
+
+@presets_app.command("delete")
+def presets_delete(name: str, db: DbOption = None) -> None:
+    """Delete a saved import preset."""
+    with workspace(db) as store:
+        if not delete_preset(store, name):
+            raise fail(f"no preset named {name!r}")
+    out.print(f"preset {name!r} deleted")
+
+
+# -- workspace --------------------------------------------------------------------------
+@app.command("info")
+def info_command(db: DbOption = None) -> None:
+    """What the workspace holds: tables, row counts, date range, currency."""
+    with workspace(db) as store:
+        info = workspace_info(store)
+    print_info(info)
+
+
+def print_info(info) -> None:
+    out.print(f"workspace [bold]{info.url}[/] ({info.engine}, schema version {info.schema_version})", highlight=False)
+    out.print(f"currency {info.currency}, language {info.locale}", highlight=False)
+    if info.first is not None:
+        out.print(f"data from {info.first:%Y-%m-%d} to {info.last:%Y-%m-%d}", highlight=False)
+    table = Table("table", "rows", "from", "to")
+    for t in info.tables:
+        table.add_row(t.name, f"{t.rows:,}", f"{t.first:%Y-%m-%d}" if t.first else "",
+                      f"{t.last:%Y-%m-%d}" if t.last else "")
+    out.print(table)
+
+
+@app.command("demo")
+def demo_command(
+    accounts: Annotated[int, typer.Option(help="How many customer accounts.", min=10)] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
+    language: Annotated[str, typer.Option(help="pt_BR (default) or en.")] = "pt_BR",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the data and stop (do not start the web app).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create a realistic synthetic subscription company in the workspace."""
+    from sucesso.demo.load import DemoRefused, load_demo
+
+    with workspace(db) as store:
+        with progress_bar("demo company") as (_, on_phase):
+            try:
+                load_demo(store, accounts=accounts, seed=seed, language=language, on_phase=on_phase)
+            except DemoRefused as exc:
+                raise fail(str(exc)) from None
+        info = workspace_info(store)
+    print_info(info)
+    out.print(f"demo company loaded: {accounts:,} accounts, seed {seed}.")
+    if not no_serve:
+        out.print("The web dashboard is not part of this version yet; explore with `sucesso info` and "
+                  "`sucesso export`.")
+
+
+def run() -> None:  # pragma: no cover - console entry point convenience
+    app(prog_name="sucesso")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,54 @@
+"""Put the demo company into a workspace through the same bulk path as every import."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+from sucesso.ingest import write_batches
+from sucesso.store import Store, get_setting, set_setting
+from sucesso.store.engines import quote
+from sucesso.store.schema import CANONICAL
+
+CURRENCY = {"pt_BR": "BRL", "en": "USD"}
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def holds_data(store: Store) -> bool:
+    return any(store.fetchall(f"SELECT 1 FROM {quote(t.name)} LIMIT 1") for t in CANONICAL)
+
+
+def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str = "pt_BR",
+              on_phase: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Generate the company and write it, replacing an earlier demo; refuse to mix with real data.
+
+    One transaction: a demo interrupted half way leaves the workspace as it was.
+    """
+    from sucesso.demo.generator import generate
+
+    if language not in CURRENCY:
+        raise DemoRefused(f"language must be one of {', '.join(CURRENCY)}, not {language!r}")
+    phase = on_phase or (lambda _: None)
+    written: dict[str, int] = {}
+    with store.transaction():
+        if holds_data(store):
+            if not get_setting(store, "demo"):
+                raise DemoRefused(f"the workspace {store.url} holds data that is not a demo; "
+                                  "use another --db for the demo")
+            phase("clearing the previous demo")
+            for table in reversed(CANONICAL):
+                store.execute(f"DELETE FROM {quote(table.name)}")
+        for name, group in itertools.groupby(generate(accounts, seed, language), key=lambda item: item[0]):
+            phase(f"writing {name}")
+            report = write_batches(store, name, (batch for _, batch in group), label=f"demo {name}")
+            if not report.written:
+                problems = "; ".join(str(p) for p in report.problems[:5])
+                raise RuntimeError(f"the demo generator produced invalid {name} rows: {problems}")
+            written[name] = report.inserted + report.updated + report.unchanged
+        set_setting(store, "demo", f"accounts={accounts} seed={seed} language={language}")
+        set_setting(store, "currency", CURRENCY[language])
+        set_setting(store, "locale", language)
+    return written

@@ -1,0 +1,269 @@
+"""From raw source columns to typed canonical columns, in a scratch in-memory DuckDB.
+
+Brazilian spreadsheets write `1.234,56` and `31/12/2024`; American ones `1,234.56` and
+`12/31/2024`. The decimal mark and the day/month order are read from the evidence in the
+file (a value like `12,5`, `1.234.567` or `31/01` settles it) and, when the file holds no
+such evidence, the user is asked to say it (`--decimal`, `--date-format`) rather than
+guessed: misreading `1.500` as 1.5 instead of 1500 would corrupt data silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from sucesso.ingest.problems import Problem, RejectedFile
+from sucesso.store.schema import Column, Table
+
+NUMERIC = ("int", "decimal", "double")
+TEMPORAL = ("timestamp", "date")
+TRUE = ("true", "t", "1", "yes", "y", "sim", "s", "verdadeiro", "v", "x")
+FALSE = ("false", "f", "0", "no", "n", "não", "nao", "falso")
+DATE_ORDERS = {"dmy": "%d/%m", "mdy": "%m/%d"}
+MAX_DECIMAL = 10**16  # what DECIMAL(18,2) holds
+
+EXPECTED = {
+    "int": "a whole number",
+    "double": "a number",
+    "bool": "true/false (also sim/não, yes/no, 1/0)",
+    "json": "valid JSON",
+    "text": "text",
+}
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def normalise_name(name: str) -> str:
+    """`Account ID`, `account-id` and `ACCOUNT_ID` all name account_id."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+@dataclass
+class Locale:
+    decimal: str | None = None  # "comma" or "dot"
+    date_order: str | None = None  # "dmy" or "mdy"
+
+
+def parse_decimal_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in (",", "comma", "virgula", "vírgula"):
+        return "comma"
+    if v in (".", "dot", "point", "ponto"):
+        return "dot"
+    raise ValueError(f"--decimal must be 'comma' (1.234,56) or 'dot' (1,234.56), not {value!r}")
+
+
+def parse_date_format(value: str | None) -> str | None:
+    if value is None:
+        return None
+    order = {"d": "dmy", "m": "mdy", "y": "ymd"}.get(re.sub(r"[^dmy]", "", value.lower())[:1])
+    if order:
+        return order
+    raise ValueError(f"--date-format must be like dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd, not {value!r}")
+
+
+class Scratch:
+    """A private in-memory DuckDB holding one file while it is parsed and checked."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.rows = 0
+
+    def load(self, batches, first_row: int) -> None:
+        """Copy the source into table `raw`, numbering rows as the user sees them."""
+        created = False
+        for batch in batches:
+            rows = pa.array(np.arange(self.rows, self.rows + batch.num_rows, dtype=np.int64) + first_row)
+            numbered = batch.append_column("_row", rows)
+            self.con.register("_batch", numbered)
+            if created:
+                self.con.execute("INSERT INTO raw BY NAME SELECT * FROM _batch")
+            else:
+                self.con.execute("CREATE TABLE raw AS SELECT * FROM _batch")
+                created = True
+            self.con.unregister("_batch")
+            self.rows += batch.num_rows
+        if not created:
+            self.con.execute("CREATE TABLE raw (_row BIGINT)")
+
+    def renumber_after(self, skipped_rows: list[int]) -> None:
+        """Rows the CSV reader skipped (malformed) shift the numbers of the rows after them."""
+        for row in sorted(skipped_rows):
+            self.con.execute("UPDATE raw SET _row = _row + 1 WHERE _row >= ?", (row,))
+
+    def text_columns(self) -> set[str]:
+        rows = self.con.execute("SELECT column_name FROM (DESCRIBE raw) WHERE column_type = 'VARCHAR'").fetchall()
+        return {r[0] for r in rows}
+
+    def distinct_sample(self, sources: list[str], pattern: str, limit: int = 20_000) -> list[str]:
+        if not sources:
+            return []
+        union = " UNION ".join(
+            f"SELECT trim({quote(s)}) AS v FROM raw WHERE regexp_matches(trim({quote(s)}), {sql_str(pattern)})"
+            for s in sources
+        )
+        return [r[0] for r in self.con.execute(f"SELECT v FROM ({union}) LIMIT {limit}").fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+# -- evidence ----------------------------------------------------------------------------
+def _decimal_evidence(value: str) -> str | None:
+    """'comma', 'dot', 'ambiguous' or None for a number written as text."""
+    v = re.sub(r"[\s\u00a0]|^[-+]|^(R\$|US\$|\$|€)", "", value)
+    has_dot, has_comma = "." in v, "," in v
+    if has_dot and has_comma:
+        return "comma" if v.rfind(",") > v.rfind(".") else "dot"
+    sep = "," if has_comma else "." if has_dot else None
+    if sep is None:
+        return None
+    head, _, tail = v.rpartition(sep)
+    if v.count(sep) > 1:  # 1.234.567 — the separator groups thousands
+        return "dot" if sep == "," else "comma"
+    if len(tail) == 3 and 1 <= len(head) <= 3 and head.isdigit():
+        return "ambiguous"
+    return "comma" if sep == "," else "dot"
+
+
+def detect_decimal(path: str, scratch: Scratch, sources: list[str]) -> str:
+    seen = {"comma": [], "dot": [], "ambiguous": []}
+    for value in scratch.distinct_sample(sources, r"\d[.,]|[.,]\d"):
+        kind = _decimal_evidence(value)
+        if kind:
+            seen[kind].append(value)
+    if seen["comma"] and seen["dot"]:
+        raise RejectedFile(path, f"numbers are written both as {seen['comma'][0]!r} (decimal comma) and as "
+                                 f"{seen['dot'][0]!r} (decimal dot); say which with --decimal comma|dot")
+    if seen["comma"] or seen["dot"]:
+        return "comma" if seen["comma"] else "dot"
+    if seen["ambiguous"]:
+        raise RejectedFile(path, f"a number like {seen['ambiguous'][0]!r} could be read with a decimal comma or a "
+                                 "decimal dot; say which with --decimal comma|dot")
+    return "dot"
+
+
+def detect_date_order(path: str, scratch: Scratch, sources: list[str]) -> str:
+    values = scratch.distinct_sample(sources, r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+    day_first = month_first = None
+    for value in values:
+        a, b = (int(x) for x in re.split(r"[/.-]", value)[:2])
+        if a > 12 and day_first is None:
+            day_first = value
+        if b > 12 and month_first is None:
+            month_first = value
+    if day_first and month_first:
+        raise RejectedFile(path, f"dates are written both day-first ({day_first!r}) and month-first "
+                                 f"({month_first!r}); say which with --date-format dd/mm/yyyy|mm/dd/yyyy")
+    if day_first or month_first:
+        return "dmy" if day_first else "mdy"
+    if values:
+        raise RejectedFile(path, f"a date like {values[0]!r} could be day/month or month/day; say which "
+                                 "with --date-format dd/mm/yyyy or mm/dd/yyyy")
+    return "dmy"
+
+
+# -- conversion expressions ------------------------------------------------------------
+def _number_text(src: str, decimal: str) -> str:
+    cleaned = f"regexp_replace(trim({src}), '^(R\\$|US\\$|\\$|€)|[\\s\u00a0]', '', 'g')"
+    if decimal == "comma":
+        return f"replace(replace({cleaned}, '.', ''), ',', '.')"
+    return f"replace({cleaned}, ',', '')"
+
+
+def _timestamp_text(src: str, order: str) -> str:
+    """ISO first (with a zone or not; naive times are UTC), then the slashed local order."""
+    first = DATE_ORDERS.get(order, "%d/%m")
+    slashed = f"regexp_replace(trim({src}), '^(\\d{{1,2}})[.-](\\d{{1,2}})[.-]', '\\1/\\2/')"
+    formats = [f"{first}/{y}{t}" for y in ("%Y", "%y") for t in (" %H:%M:%S", " %H:%M", "")]
+    fmt_list = "[" + ", ".join(sql_str(f) for f in formats + ["%Y/%m/%d", "%Y-%m", "%m/%Y"]) + "]"
+    return (f"coalesce(CAST(TRY_CAST(trim({src}) AS TIMESTAMPTZ) AS TIMESTAMP), "
+            f"TRY_STRPTIME({slashed}, {fmt_list}))")
+
+
+def conversion(col: Column, src: str, is_text: bool, loc: Locale) -> str:
+    """The SQL turning source column `src` into the canonical type of `col` (NULL = failed)."""
+    s = quote(src)
+    t = col.type
+    if t in NUMERIC:
+        num = _number_text(s, loc.decimal or "dot") if is_text else s
+        if t == "double":
+            return f"TRY_CAST({num} AS DOUBLE)"
+        exact = f"TRY_CAST({num} AS DECIMAL(38,6))"
+        if t == "int":
+            return f"CASE WHEN {exact} = round({exact}) THEN CAST({exact} AS BIGINT) END"
+        return f"CASE WHEN abs({exact}) < {MAX_DECIMAL} THEN CAST(round({exact}, 2) AS DECIMAL(18,2)) END"
+    if t in TEMPORAL:
+        value = _timestamp_text(s, loc.date_order or "dmy") if is_text else f"TRY_CAST({s} AS TIMESTAMP)"
+        return f"CAST({value} AS DATE)" if t == "date" else value
+    if t == "bool":
+        if not is_text:
+            return f"TRY_CAST({s} AS BOOLEAN)"
+        v = f"lower(trim({s}))"
+        truth = ", ".join(sql_str(x) for x in TRUE)
+        falsity = ", ".join(sql_str(x) for x in FALSE)
+        return f"CASE WHEN {v} IN ({truth}) THEN TRUE WHEN {v} IN ({falsity}) THEN FALSE END"
+    text = f"NULLIF(trim(CAST({s} AS VARCHAR)), '')"
+    if t == "json":
+        return f"CASE WHEN json_valid({text}) THEN {text} END"
+    if col.enum:
+        return f"lower({text})"
+    return text
+
+
+def expected_for(col: Column, loc: Locale) -> str:
+    if col.type == "decimal":
+        return "an amount like 1.234,56" if loc.decimal == "comma" else "an amount like 1234.56"
+    if col.type in TEMPORAL:
+        local = "31/12/2024" if (loc.date_order or "dmy") == "dmy" else "12/31/2024"
+        return f"a date like {local} or 2024-12-31 (optionally with a time)"
+    return EXPECTED.get(col.type, col.type)
+
+
+def needs_locale(table: Table, mapping: dict[str, str], text_sources: set[str]) -> tuple[list[str], list[str]]:
+    numeric = [s for s, c in mapping.items() if s in text_sources and table.column(c).type in NUMERIC]
+    temporal = [s for s, c in mapping.items() if s in text_sources and table.column(c).type in TEMPORAL]
+    return numeric, temporal
+
+
+def convert(path: str, scratch: Scratch, table: Table, mapping: dict[str, str], extras: list[str],
+            loc: Locale) -> list[Problem]:
+    """Create table `typed` (`_row`, canonical columns, `_x_<extra>` columns); return failures."""
+    text = scratch.text_columns()
+    numeric, temporal = needs_locale(table, mapping, text)
+    if loc.decimal is None:
+        loc.decimal = detect_decimal(path, scratch, numeric)
+    if loc.date_order is None:
+        loc.date_order = detect_date_order(path, scratch, temporal)
+    selects = ["_row"]
+    for src, name in mapping.items():
+        selects.append(f"{conversion(table.column(name), src, src in text, loc)} AS {quote(name)}")
+    for src in extras:
+        selects.append(f"NULLIF(trim(CAST({quote(src)} AS VARCHAR)), '') AS {quote('_x_' + src)}")
+    scratch.con.execute(f"CREATE TABLE typed AS SELECT {', '.join(selects)} FROM raw")
+    problems: list[Problem] = []
+    for src, name in mapping.items():
+        col = table.column(name)
+        failed = scratch.con.execute(
+            f"SELECT r._row, CAST(r.{quote(src)} AS VARCHAR) FROM raw r JOIN typed t USING (_row) "
+            f"WHERE t.{quote(name)} IS NULL AND NULLIF(trim(CAST(r.{quote(src)} AS VARCHAR)), '') IS NOT NULL "
+            f"ORDER BY r._row"
+        ).fetchall()
+        problems += [Problem(path, row, src, value, expected_for(col, loc)) for row, value in failed]
+    return problems

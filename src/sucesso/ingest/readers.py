@@ -1,0 +1,350 @@
+"""Readers: a file in any supported format becomes a stream of Arrow record batches.
+
+Text formats (CSV/TSV, XLSX, JSON, NDJSON) yield string columns; the locale-aware parsing of
+numbers and dates happens afterwards, once, in `ingest.parse`. Parquet keeps its types.
+Rows are numbered as a person sees them: in a CSV or spreadsheet the header is row 1 and
+the first data row is row 2; in JSON, NDJSON and Parquet the first record is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from sucesso.ingest.problems import Problem, RejectedFile
+
+FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "ndjson")
+EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".parquet": "parquet", ".pq": "parquet", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
+}
+DELIMITERS = (";", ",", "\t", "|")
+BLOCK = 16 << 20  # CSV parse block; a single row larger than this is refused
+BATCH_ROWS = 250_000
+BINARY_SIGNATURES = {b"PK\x03\x04": "a ZIP archive (an XLSX file?)", b"PAR1": "a Parquet file", b"%PDF": "a PDF document"}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Source:
+    """An opened file: its columns and a one-shot stream of batches."""
+
+    path: str
+    format: str
+    columns: list[str]
+    batches: Iterator[pa.RecordBatch]
+    first_row: int  # the row number of the first record
+    size: int
+    text: bool = True  # values are strings still to be parsed
+    detected: dict[str, str] = field(default_factory=dict)
+    malformed: list[Problem] = field(default_factory=list)  # filled once batches are consumed
+
+
+def detect_format(path: str, fmt: str | None) -> str:
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise RejectedFile(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        return fmt
+    ext = Path(path).suffix.lower()
+    if ext not in EXTENSIONS:
+        raise RejectedFile(path, f"cannot tell the format from the extension {ext or '(none)'!r}; "
+                                 f"use --format ({', '.join(FORMATS)})")
+    return EXTENSIONS[ext]
+
+
+def open_source(path: str, fmt: str | None = None, *, encoding: str | None = None,
+                delimiter: str | None = None, sheet: str | None = None,
+                on_progress: Progress | None = None) -> Source:
+    if not os.path.isfile(path):
+        raise RejectedFile(path, "no such file")
+    size = os.path.getsize(path)
+    fmt = detect_format(path, fmt)
+    if size == 0:
+        raise RejectedFile(path, "the file is empty")
+    if fmt in ("csv", "tsv"):
+        return _open_csv(path, fmt, size, encoding, delimiter or ("\t" if fmt == "tsv" else None), on_progress)
+    if fmt == "xlsx":
+        return _open_xlsx(path, size, sheet)
+    if fmt == "parquet":
+        return _open_parquet(path, size, on_progress)
+    return _open_json(path, fmt, size, encoding)
+
+
+# -- text detection -------------------------------------------------------------------
+def sniff_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) when every byte decodes, else Windows-1252 (else Latin-1)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+        for signature, what in BINARY_SIGNATURES.items():
+            if head.startswith(signature):
+                raise RejectedFile(path, f"this is {what}, not text; check the file or use --format")
+        if b"\x00" in head:
+            raise RejectedFile(path, "this is a binary file, not text (it holds NUL bytes)")
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(8 << 20):
+                if b"\x00" in chunk:
+                    raise RejectedFile(path, "this is a binary file, not text (it holds NUL bytes)")
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        with open(path, encoding="cp1252") as fh:
+            while fh.read(8 << 20):
+                pass
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_delimiter(path: str, sample: str) -> str:
+    """The separator that splits the first lines into the same number (>1) of fields."""
+    lines = sample.splitlines()[:50]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    best, best_fields = None, 1
+    for delim in DELIMITERS:
+        counts = {len(r) for r in csv.reader(lines, delimiter=delim) if r}
+        if len(counts) == 1 and (n := counts.pop()) > best_fields:
+            best, best_fields = delim, n
+    if best is None:
+        if len(lines) and any(d in lines[0] for d in DELIMITERS):
+            raise RejectedFile(path, "cannot tell the column separator (rows have different numbers of "
+                                     "fields); say it with --delimiter")
+        return ","  # a single column
+    return best
+
+
+def _open_csv(path, fmt, size, encoding, delimiter, on_progress) -> Source:
+    encoding = encoding or sniff_encoding(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise RejectedFile(path, f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(256 << 10)
+    sample = sample.removeprefix("\ufeff")
+    if not sample.strip():
+        raise RejectedFile(path, "the file is empty")
+    delimiter = delimiter or sniff_delimiter(path, sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    columns = [h.strip() for h in header]
+    _check_header(path, columns)
+    source = Source(path, fmt, columns, iter(()), first_row=2, size=size,
+                    detected={"encoding": encoding, "delimiter": delimiter})
+    source.batches = _csv_batches(source, encoding, delimiter, on_progress)
+    return source
+
+
+def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> Iterator[pa.RecordBatch]:
+    bad: list[str] = []
+
+    def invalid(row) -> str:
+        bad.append(row.text)
+        return "skip"
+
+    raw = pa.OSFile(source.path)
+    stream = pa.input_stream(raw) if encoding in ("utf-8", "utf-8-sig") else pa.transcoding_input_stream(
+        raw, encoding, "utf-8")
+    reader_options = pacsv.ReadOptions(block_size=BLOCK, column_names=source.columns, skip_rows=1, use_threads=True)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid)
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in source.columns},
+                                   strings_can_be_null=True)
+    rows = 0
+    try:
+        reader = pacsv.open_csv(stream, read_options=reader_options, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            rows += batch.num_rows
+            yield batch
+            if on_progress:
+                on_progress(raw.tell(), source.size)
+    except pa.ArrowInvalid as exc:
+        text = str(exc)
+        if "straddl" in text:
+            raise RejectedFile(source.path, f"a row after data row {rows + 1} is larger than {BLOCK >> 20} MB "
+                                            "(one huge field?); split the value or the file") from None
+        if "UTF8" in text or "UTF-8" in text:
+            raise RejectedFile(source.path, f"the file is not valid {encoding}; give its encoding with "
+                                            "--encoding (e.g. cp1252 or latin-1)") from None
+        raise RejectedFile(source.path, f"cannot read it as CSV: {text}") from None
+    except pa.ArrowException as exc:
+        raise RejectedFile(source.path, f"cannot read it as CSV: {exc}") from None
+    finally:
+        raw.close()
+    if bad:
+        source.malformed = _locate_malformed(source, encoding, delimiter)
+
+
+def _locate_malformed(source: Source, encoding: str, delimiter: str) -> list[Problem]:
+    """A second, slower pass, only when some rows had the wrong number of fields."""
+    width = len(source.columns)
+    problems = []
+    with open(source.path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        for index, fields in enumerate(reader):
+            if len(fields) != width and fields:
+                problems.append(Problem(source.path, index + source.first_row, "", delimiter.join(fields)[:120],
+                                        f"{width} fields separated by {delimiter!r} (found {len(fields)})"))
+    return problems
+
+
+def _check_header(path: str, columns: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns, 1):
+        if not name:
+            raise RejectedFile(path, f"column {i} of the header has no name")
+        if name.lower() in seen:
+            raise RejectedFile(path, f"the header names {name!r} twice (columns {seen[name.lower()]} and {i})")
+        seen[name.lower()] = i
+
+
+# -- spreadsheets, JSON, Parquet -------------------------------------------------------
+def cell_text(value) -> str | None:
+    """A spreadsheet or JSON value as the text the parser reads (ISO dates, dot decimals)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _records_to_batches(columns: list[str], records, first_row: int) -> Iterator[pa.RecordBatch]:
+    chunk: list[list] = [[] for _ in columns]
+    for values in records:
+        for i, value in enumerate(values):
+            chunk[i].append(cell_text(value))
+        if len(chunk[0]) >= BATCH_ROWS:
+            yield pa.record_batch([pa.array(c, pa.string()) for c in chunk], names=columns)
+            chunk = [[] for _ in columns]
+    if chunk and chunk[0]:
+        yield pa.record_batch([pa.array(c, pa.string()) for c in chunk], names=columns)
+
+
+def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise RejectedFile(path, f"not a readable XLSX workbook ({exc})") from None
+    if sheet and sheet not in book.sheetnames:
+        raise RejectedFile(path, f"no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}")
+    ws = book[sheet] if sheet else book.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header_row = 0
+    for header_row, header in enumerate(rows, 1):
+        if any(v is not None and str(v).strip() for v in header):
+            break
+    else:
+        raise RejectedFile(path, "the sheet is empty")
+    width = max(i + 1 for i, v in enumerate(header) if v is not None and str(v).strip())
+    columns = [str(v).strip() if v is not None else "" for v in header[:width]]
+    _check_header(path, columns)
+
+    def records():
+        for values in rows:
+            values = tuple(values[:width]) + (None,) * (width - len(values))
+            yield values
+
+    def batches():
+        try:
+            yield from _records_to_batches(columns, records(), header_row + 1)
+        finally:
+            book.close()
+
+    return Source(path, "xlsx", columns, batches(), first_row=header_row + 1, size=size,
+                  detected={"sheet": ws.title})
+
+
+def _open_parquet(path: str, size: int, on_progress) -> Source:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise RejectedFile(path, f"not a readable Parquet file ({exc})") from None
+    columns = pf.schema_arrow.names
+    _check_header(path, columns)
+
+    def batches():
+        done = 0
+        try:
+            for batch in pf.iter_batches(batch_size=1_000_000):
+                done += batch.num_rows
+                yield batch
+                if on_progress:
+                    on_progress(int(size * done / max(pf.metadata.num_rows, 1)), size)
+        except (pa.ArrowException, OSError) as exc:
+            raise RejectedFile(path, f"the Parquet file is damaged ({exc})") from None
+
+    return Source(path, "parquet", columns, batches(), first_row=1, size=size, text=False)
+
+
+def _open_json(path: str, fmt: str, size: int, encoding: str | None) -> Source:
+    encoding = encoding or sniff_encoding(path)
+    with open(path, encoding=encoding) as fh:
+        text = fh.read().removeprefix("\ufeff")
+    if not text.strip():
+        raise RejectedFile(path, "the file is empty")
+    records: list[dict] = []
+    if fmt == "ndjson":
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                records.append(_json_object(path, line, number))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RejectedFile(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        if isinstance(data, dict):
+            lists = [v for v in data.values() if isinstance(v, list)]
+            if len(lists) != 1:
+                raise RejectedFile(path, "expected a JSON array of objects (or an object holding one array)")
+            data = lists[0]
+        if not isinstance(data, list):
+            raise RejectedFile(path, "expected a JSON array of objects")
+        for number, item in enumerate(data, 1):
+            if not isinstance(item, dict):
+                raise RejectedFile(path, f"record {number} is a {type(item).__name__}, expected an object")
+            records.append(item)
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    names = [str(c) for c in columns]
+    _check_header(path, names)
+    batches = _records_to_batches(names, ([r.get(c) for c in columns] for r in records), 1)
+    return Source(path, fmt, names, batches, first_row=1, size=size, detected={"encoding": encoding})
+
+
+def _json_object(path: str, line: str, number: int) -> dict:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RejectedFile(path, f"line {number} is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise RejectedFile(path, f"line {number} is a {type(value).__name__}, expected an object")
+    return value

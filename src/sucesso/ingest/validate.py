@@ -1,0 +1,113 @@
+"""Every rule a row must meet before it is written, checked on the whole file at once.
+
+Rules come from the schema declaration: required values, enums, ranges, lengths, the
+row checks (ended_at after started_at, a score within its scale, …), unique keys inside
+the file, and references to rows that must exist (in the workspace or written earlier in
+the same job).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from sucesso.ingest.parse import Scratch, quote, sql_str
+from sucesso.ingest.problems import Problem
+from sucesso.store import Store
+from sucesso.store.schema import Table, table as table_named
+
+
+def _rows(scratch: Scratch, sql: str) -> list[tuple]:
+    return scratch.con.execute(sql).fetchall()
+
+
+def check_values(path: str, scratch: Scratch, table: Table, mapping: dict[str, str],
+                 new_only: list[str]) -> list[Problem]:
+    """Per-value and per-row rules on table `typed`; `mapping` is source → canonical."""
+    source_of = {c: s for s, c in mapping.items()}
+    problems: list[Problem] = []
+
+    def report(column: str, condition: str, expected: str, value_sql: str | None = None) -> None:
+        value = value_sql or f"CAST({quote(column)} AS VARCHAR)"
+        for row, v in _rows(scratch, f"SELECT _row, {value} FROM typed WHERE {condition} ORDER BY _row"):
+            problems.append(Problem(path, row, source_of.get(column, column), v, expected))
+
+    for col in table.columns:
+        if col.name not in source_of and col.name not in new_only:
+            continue
+        q = quote(col.name)
+        if col.required:
+            report(col.name, f"{q} IS NULL", "a value (this column is required)", "NULL")
+        if col.enum:
+            options = ", ".join(sql_str(e) for e in col.enum)
+            report(col.name, f"{q} NOT IN ({options})", "one of: " + ", ".join(col.enum))
+        if col.min is not None:
+            report(col.name, f"{q} < {col.min}", f"a value of at least {col.min:g}")
+        if col.max is not None:
+            report(col.name, f"{q} > {col.max}", f"a value of at most {col.max:g}")
+        if col.max_length is not None:
+            report(col.name, f"length({q}) > {col.max_length}", f"at most {col.max_length:,} characters")
+    present = set(source_of) | set(new_only)
+    for check in table.checks:
+        if set(check.uses) <= present:
+            report(check.column, f"({check.condition}) = FALSE", check.expected)
+    return problems
+
+
+def check_keys(path: str, scratch: Scratch, table: Table, mapping: dict[str, str]) -> list[Problem]:
+    """A key may appear once in a file: the second row with it is an error naming the first."""
+    source_of = {c: s for s, c in mapping.items()}
+    keys = ", ".join(quote(k) for k in table.key)
+    dupes = _rows(scratch, f"""
+        SELECT _row, first_row, {keys} FROM (
+            SELECT _row, {keys}, min(_row) OVER (PARTITION BY {keys}) AS first_row FROM typed
+            WHERE {" AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)}
+        ) WHERE _row <> first_row ORDER BY _row""")
+    column = source_of[table.key[-1]]
+    return [
+        Problem(path, row, column, "/".join(str(v) for v in key),
+                f"a key not used before in this file (row {first} has it too)")
+        for row, first, *key in dupes
+    ]
+
+
+def check_references(path: str, scratch: Scratch, store: Store, table: Table,
+                     mapping: dict[str, str]) -> list[Problem]:
+    """Values that must name an existing row (e.g. an account) do."""
+    problems: list[Problem] = []
+    for source, name in mapping.items():
+        col = table.column(name)
+        if not col.references:
+            continue
+        target_table, target_column = col.references.split(".")
+        values = scratch.con.sql(
+            f"SELECT DISTINCT {quote(name)} AS v FROM typed WHERE {quote(name)} IS NOT NULL"
+        ).to_arrow_table()["v"]
+        if not len(values):
+            continue
+        target = table_named(target_table)
+        found = store.existing(target, pa.table({target_column: values.combine_chunks()}))
+        scratch.con.register("_found", found)
+        missing = _rows(scratch, f"""
+            SELECT _row, {quote(name)} FROM typed WHERE {quote(name)} IS NOT NULL
+            AND {quote(name)} NOT IN (SELECT {quote(target_column)} FROM _found) ORDER BY _row""")
+        scratch.con.unregister("_found")
+        problems += [Problem(path, row, source, value, f"a {target_column} that exists in {target_table}")
+                     for row, value in missing]
+    return problems
+
+
+def check_new_rows_complete(path: str, scratch: Scratch, store: Store, table: Table,
+                            absent_required: list[str]) -> list[Problem]:
+    """A required column may be left out of a file only when every row updates a stored one."""
+    if not absent_required:
+        return []
+    keys = ", ".join(quote(k) for k in table.key)
+    match = " AND ".join(f"s.{quote(k)} = typed.{quote(k)}" for k in table.key)
+    incoming = scratch.con.sql(f"SELECT DISTINCT {keys} FROM typed").to_arrow_table()
+    scratch.con.register("_stored", store.existing(table, incoming))
+    new_rows = _rows(scratch, f"""
+        SELECT _row, concat_ws('/', {keys}) FROM typed
+        WHERE NOT EXISTS (SELECT 1 FROM _stored s WHERE {match}) ORDER BY _row LIMIT 1000""")
+    scratch.con.unregister("_stored")
+    return [Problem(path, row, name, None, f"a {name} column ({key} is a new row and {name} is required)")
+            for row, key in new_rows for name in absent_required]

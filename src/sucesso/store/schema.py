@@ -1,0 +1,373 @@
+"""The canonical tables (DESIGN.md), declared once.
+
+Every other part of sucesso reads this declaration: the migrations create tables and add
+columns from it, the importer validates against it, export and the metrics read it. A
+column or table carries the schema version that introduced it (`since`), so an old
+workspace is upgraded by adding what came later (see `store.migrations`).
+
+Types are portable names, mapped to each engine's DDL in `store.engines`:
+text, int, decimal (money: 18 digits, 2 decimals), double, bool, timestamp (UTC, no zone),
+date, json (canonical JSON text: sorted keys, compact, so re-imports compare equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MONEY_SCALE = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    references: str | None = None  # "table.column" that must hold this value
+    default: str | None = None  # SQL over the row's other columns, used when no value is given
+    since: int = 1
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule over several columns of one row, as SQL; a row breaks it when it is false.
+
+    Checked when every column it uses is in the source; unknown (NULL) values pass.
+    """
+
+    column: str  # the column blamed in the error message
+    condition: str
+    uses: tuple[str, ...]
+    expected: str
+
+
+def _after(later: str, earlier: str, strict: bool = False) -> Check:
+    op, words = (">", "after") if strict else (">=", "on or after")
+    return Check(later, f"{later} {op} {earlier}", (later, earlier), f"a moment {words} {earlier}")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    checks: tuple[Check, ...] = ()
+    since: int = 1
+    canonical: bool = True  # False for the app's own state (not imported/exported)
+    extras_column: str | None = None  # where unknown source columns go (JSON)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def columns_at(self, version: int) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.since <= version)
+
+
+ID = 255  # longest identifier accepted
+NAME = 1_000
+LONG_TEXT = 100_000
+JSON_TEXT = 1_000_000
+
+
+def _id(name: str, *, required: bool = True, references: str | None = None) -> Column:
+    return Column(name, "text", required=required, max_length=ID, references=references)
+
+
+def _text(name: str, max_length: int = NAME, **kw) -> Column:
+    return Column(name, "text", max_length=max_length, **kw)
+
+
+def _money(name: str, *, required: bool = True) -> Column:
+    return Column(name, "decimal", required=required, min=0)
+
+
+def _ts(name: str, *, required: bool = False) -> Column:
+    return Column(name, "timestamp", required=required)
+
+
+TOUCH_MODELS = ("high", "low", "tech")
+CSM_ROLES = ("csm", "ism", "farmer", "manager", "support")
+INVOICE_STATUSES = ("open", "paid", "void", "uncollectible")
+SURVEYS = ("nps", "csat", "ces")
+CHURN_OUTCOMES = ("pending", "recovered", "churned")
+DIRECTIONS = ("higher", "lower")
+
+ACCOUNT = "accounts.account_id"
+CONTACT = "contacts.contact_id"
+CSM = "csms.csm_id"
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "csms",
+        (
+            _id("csm_id"),
+            _text("name", required=True),
+            _text("email"),
+            Column("role", "text", required=True, enum=CSM_ROLES),
+            Column("active", "bool", required=True, default="TRUE"),
+        ),
+        key=("csm_id",),
+    ),
+    Table(
+        "accounts",
+        (
+            _id("account_id"),
+            _text("name", required=True),
+            _text("segment"),
+            _text("plan"),
+            _id("csm_id", required=False, references=CSM),
+            Column("touch_model", "text", enum=TOUCH_MODELS),
+            _ts("created_at", required=True),
+            _text("country"),
+            _text("industry"),
+            Column("seats", "int", min=0),
+            Column("attributes", "json", max_length=JSON_TEXT),
+        ),
+        key=("account_id",),
+        extras_column="attributes",
+    ),
+    Table(
+        "contacts",
+        (
+            _id("contact_id"),
+            _id("account_id", references=ACCOUNT),
+            _text("name"),
+            _text("email"),
+            _text("role"),
+            _ts("created_at"),
+        ),
+        key=("contact_id",),
+    ),
+    Table(
+        "subscriptions",
+        (
+            _id("subscription_id"),
+            _id("account_id", references=ACCOUNT),
+            _text("plan"),
+            _money("mrr"),
+            Column("currency", "text", max_length=3),
+            Column("quantity", "int", min=0),
+            _ts("started_at", required=True),
+            _ts("ended_at"),
+        ),
+        key=("subscription_id",),
+        checks=(_after("ended_at", "started_at", strict=True),),
+    ),
+    Table(
+        "invoices",
+        (
+            _id("invoice_id"),
+            _id("account_id", references=ACCOUNT),
+            _ts("issued_at", required=True),
+            _ts("due_at"),
+            _ts("paid_at"),
+            _money("amount"),
+            Column("currency", "text", max_length=3),
+            _text("category"),
+            Column("status", "text", required=True, enum=INVOICE_STATUSES),
+        ),
+        key=("invoice_id",),
+        checks=(_after("due_at", "issued_at"),),
+    ),
+    Table(
+        "usage_events",
+        (
+            _id("event_id"),
+            _id("account_id", references=ACCOUNT),
+            _id("contact_id", required=False, references=CONTACT),
+            _text("event", required=True, max_length=ID),
+            _ts("occurred_at", required=True),
+            Column("properties", "json", max_length=JSON_TEXT),
+        ),
+        key=("event_id",),
+    ),
+    Table(
+        "features",
+        (
+            _text("event", required=True, max_length=ID),
+            _text("name", required=True),
+            Column("is_key", "bool", required=True),
+            _text("milestone", max_length=ID),
+        ),
+        key=("event",),
+    ),
+    Table(
+        "milestones",
+        (
+            _id("account_id", references=ACCOUNT),
+            _text("milestone", required=True, max_length=ID),
+            _ts("reached_at", required=True),
+        ),
+        key=("account_id", "milestone"),
+    ),
+    Table(
+        "tickets",
+        (
+            _id("ticket_id"),
+            _id("account_id", references=ACCOUNT),
+            _id("contact_id", required=False, references=CONTACT),
+            _ts("opened_at", required=True),
+            _ts("first_response_at"),
+            _ts("resolved_at"),
+            Column("contacts_to_resolve", "int", min=1),
+            _text("channel"),
+            _text("category"),
+            _text("priority"),
+        ),
+        key=("ticket_id",),
+        checks=(
+            _after("first_response_at", "opened_at"),
+            _after("resolved_at", "opened_at"),
+        ),
+    ),
+    Table(
+        "survey_responses",
+        (
+            _id("response_id"),
+            _id("account_id", references=ACCOUNT),
+            _id("contact_id", required=False, references=CONTACT),
+            Column("survey", "text", required=True, enum=SURVEYS),
+            Column("score", "double", required=True),
+            Column("scale_min", "int", required=True, default="CASE WHEN survey = 'nps' THEN 0 ELSE 1 END"),
+            Column("scale_max", "int", required=True,
+                   default="CASE survey WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 WHEN 'ces' THEN 7 END"),
+            _text("comment", max_length=LONG_TEXT),
+            _text("touchpoint"),
+            _ts("answered_at", required=True),
+        ),
+        key=("response_id",),
+        checks=(
+            Check("scale_max", "scale_max > scale_min", ("scale_min", "scale_max"), "a number above scale_min"),
+            Check("scale_min", "survey <> 'nps' OR (scale_min = 0 AND scale_max = 10)",
+                  ("survey", "scale_min", "scale_max"), "the 0–10 scale for an NPS answer"),
+            Check("score", "score BETWEEN scale_min AND scale_max", ("score", "scale_min", "scale_max"),
+                  "a score within the answer's scale (scale_min to scale_max)"),
+        ),
+    ),
+    Table(
+        "cs_activities",
+        (
+            _id("activity_id"),
+            _id("account_id", references=ACCOUNT),
+            _id("csm_id", required=False, references=CSM),
+            _text("kind", required=True, max_length=ID),
+            _ts("occurred_at", required=True),
+            _text("notes", max_length=LONG_TEXT),
+        ),
+        key=("activity_id",),
+    ),
+    Table(
+        "churn_requests",
+        (
+            _id("request_id"),
+            _id("account_id", references=ACCOUNT),
+            _ts("requested_at", required=True),
+            _text("reason_code", required=True, max_length=ID),
+            _text("reason_detail", max_length=LONG_TEXT),
+            Column("voluntary", "bool", required=True),
+            Column("outcome", "text", required=True, enum=CHURN_OUTCOMES),
+            _ts("decided_at"),
+        ),
+        key=("request_id",),
+        checks=(_after("decided_at", "requested_at"),),
+    ),
+    Table(
+        "acquisition_spend",
+        (
+            Column("month", "date", required=True),
+            _text("channel", required=True, max_length=ID),
+            _money("amount"),
+        ),
+        key=("month", "channel"),
+    ),
+    Table(
+        "referrals",
+        (
+            _id("referral_id"),
+            _id("account_id", references=ACCOUNT),
+            _id("referred_account_id", required=False, references=ACCOUNT),
+            _ts("occurred_at", required=True),
+        ),
+        key=("referral_id",),
+    ),
+    Table(
+        "targets",
+        (
+            _text("kpi", required=True, max_length=ID),
+            Column("period_start", "date", required=True),
+            Column("period_end", "date", required=True),
+            Column("target", "double", required=True),
+            Column("direction", "text", required=True, enum=DIRECTIONS),
+        ),
+        key=("kpi", "period_start"),
+        checks=(_after("period_end", "period_start", strict=True),),
+    ),
+    # The workspace's own state, version 2.
+    Table(
+        "settings",
+        (_text("key", required=True, max_length=ID), _text("value", max_length=LONG_TEXT)),
+        key=("key",),
+        since=2,
+        canonical=False,
+    ),
+    Table(
+        "import_presets",
+        (
+            _text("name", required=True, max_length=ID),
+            _text("table_name", required=True, max_length=ID),
+            Column("options", "json", required=True, max_length=JSON_TEXT),
+        ),
+        key=("name",),
+        since=2,
+        canonical=False,
+    ),
+)
+
+BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+CANONICAL: tuple[Table, ...] = tuple(t for t in TABLES if t.canonical)
+VERSION: int = max(max(t.since, *(c.since for c in t.columns)) for t in TABLES)
+
+
+def table(name: str) -> Table:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        known = ", ".join(t.name for t in CANONICAL)
+        raise KeyError(f"unknown table {name!r}; the tables are: {known}") from None
+
+
+def time_columns(t: Table) -> list[str]:
+    return [c.name for c in t.columns if c.type in ("timestamp", "date")]
+
+
+def arrow_type(portable: str):
+    """The Arrow type that carries a column of this portable type in and out of the store."""
+    import pyarrow as pa
+
+    return {
+        "text": pa.string(),
+        "int": pa.int64(),
+        "decimal": pa.decimal128(18, MONEY_SCALE),
+        "double": pa.float64(),
+        "bool": pa.bool_(),
+        "timestamp": pa.timestamp("us"),
+        "date": pa.date32(),
+        "json": pa.string(),
+    }[portable]
+
+
+def arrow_schema(t: Table, columns: list[str] | None = None):
+    import pyarrow as pa
+
+    names = columns if columns is not None else t.column_names
+    return pa.schema([pa.field(n, arrow_type(t.column(n).type)) for n in names])
