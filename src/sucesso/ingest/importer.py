@@ -127,10 +127,9 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
     scratch = Scratch()
     try:
         phase("reading")
-        scratch.load(source.batches, source.first_row)
+        scratch.load(source)
         if not scratch.rows and not source.malformed:
             raise RejectedFile(source.path, "the file has a header but no data rows")
-        scratch.renumber_after([p.row for p in source.malformed])
         phase("checking")
         loc = Locale(options.decimal, options.date_order)
         problems = list(source.malformed) + convert(source.path, scratch, table, mapping, extras, loc)
@@ -188,9 +187,8 @@ def _valid_batches(scratch: Scratch, table: Table, columns: list[str], extras: l
     scratch.con.register("_bad", pa.table({"_row": pa.array(bad_rows, pa.int64())}))
     own = [c for c in columns if c != table.extras_column or c in scratch_columns(scratch)]
     select = ", ".join([quote(c) for c in own] + [quote("_x_" + e) for e in extras])
-    reader = scratch.con.sql(
-        f"SELECT {select} FROM typed WHERE _row NOT IN (SELECT _row FROM _bad) ORDER BY _row"
-    ).to_arrow_reader(500_000)
+    where = " WHERE _row NOT IN (SELECT _row FROM _bad)" if bad_rows else ""
+    reader = scratch.con.sql(f"SELECT {select} FROM typed{where}").to_arrow_reader(1_000_000)
     schema = arrow_schema(table, columns)
     json_columns = [c for c in columns if table.column(c).type == "json"]
     for batch in reader:

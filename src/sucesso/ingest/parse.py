@@ -84,32 +84,28 @@ class Scratch:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self.rows = 0
+        self._raw: pa.Table | None = None
 
-    def load(self, batches, first_row: int) -> None:
-        """Copy the source into table `raw`, numbering rows as the user sees them."""
-        created = False
-        for batch in batches:
-            rows = pa.array(np.arange(self.rows, self.rows + batch.num_rows, dtype=np.int64) + first_row)
-            numbered = batch.append_column("_row", rows)
-            self.con.register("_batch", numbered)
-            if created:
-                self.con.execute("INSERT INTO raw BY NAME SELECT * FROM _batch")
-            else:
-                self.con.execute("CREATE TABLE raw AS SELECT * FROM _batch")
-                created = True
-            self.con.unregister("_batch")
-            self.rows += batch.num_rows
-        if not created:
-            self.con.execute("CREATE TABLE raw (_row BIGINT)")
+    def load(self, source) -> None:
+        """Expose the source as view `raw` (zero-copy), numbering rows as the user sees them.
 
-    def renumber_after(self, skipped_rows: list[int]) -> None:
-        """Rows the CSV reader skipped (malformed) shift the numbers of the rows after them."""
-        for row in sorted(skipped_rows):
-            self.con.execute("UPDATE raw SET _row = _row + 1 WHERE _row >= ?", (row,))
+        Rows the CSV reader skipped as malformed keep their numbers: the rows after each
+        skipped one move up by one.
+        """
+        batches = list(source.batches)
+        self.rows = sum(b.num_rows for b in batches)
+        numbers = np.arange(self.rows, dtype=np.int64) + source.first_row
+        for skipped in sorted(p.row for p in source.malformed):
+            numbers[numbers >= skipped] += 1
+        if batches:
+            data = pa.Table.from_batches(batches).append_column("_row", pa.array(numbers))
+        else:
+            data = pa.table({c: pa.array([], pa.string()) for c in source.columns} | {"_row": pa.array([], pa.int64())})
+        self._raw = data  # registered views do not keep their data alive
+        self.con.register("raw", data)
 
     def text_columns(self) -> set[str]:
-        rows = self.con.execute("SELECT column_name FROM (DESCRIBE raw) WHERE column_type = 'VARCHAR'").fetchall()
-        return {r[0] for r in rows}
+        return {f.name for f in self._raw.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
 
     def distinct_sample(self, sources: list[str], pattern: str, limit: int = 20_000) -> list[str]:
         if not sources:
@@ -260,6 +256,8 @@ def convert(path: str, scratch: Scratch, table: Table, mapping: dict[str, str], 
     problems: list[Problem] = []
     for src, name in mapping.items():
         col = table.column(name)
+        if col.type == "text":
+            continue  # text to text cannot fail (enums and lengths are checked later)
         failed = scratch.con.execute(
             f"SELECT r._row, CAST(r.{quote(src)} AS VARCHAR) FROM raw r JOIN typed t USING (_row) "
             f"WHERE t.{quote(name)} IS NULL AND NULLIF(trim(CAST(r.{quote(src)} AS VARCHAR)), '') IS NOT NULL "

@@ -57,6 +57,8 @@ def check_keys(path: str, scratch: Scratch, table: Table, mapping: dict[str, str
     """A key may appear once in a file: the second row with it is an error naming the first."""
     source_of = {c: s for s, c in mapping.items()}
     keys = ", ".join(quote(k) for k in table.key)
+    if not _rows(scratch, f"SELECT 1 FROM typed GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"):
+        return []
     dupes = _rows(scratch, f"""
         SELECT _row, first_row, {keys} FROM (
             SELECT _row, {keys}, min(_row) OVER (PARTITION BY {keys}) AS first_row FROM typed

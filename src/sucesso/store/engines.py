@@ -124,12 +124,20 @@ class Store:
 
         `columns` are the columns the source provides (the key among them); a column the
         source lacks keeps its stored value, and one in `insert_only` (a default the
-        source did not give) is written for new rows only. Runs inside the caller's
-        transaction, or its own.
+        source did not give) is written for new rows only. Keys must be unique within the
+        batches (the importer checks it). Runs inside the caller's transaction, or its own.
         """
         cols = [table.column(c) for c in columns]
         stage = f"_stage_{table.name}"
         with self.transaction():
+            if not self.fetchall(f"SELECT 1 FROM {quote(table.name)} LIMIT 1"):
+                # A first load has nothing to compare with: straight in, no staging.
+                rows = 0
+                for batch in batches:
+                    if batch.num_rows:
+                        self._append_arrow(table.name, batch)
+                        rows += batch.num_rows
+                return UpsertCounts(inserted=rows)
             self.execute(f"DROP TABLE IF EXISTS {quote(stage)}")
             self.create_table(table, [Column(c.name, c.type) for c in cols], temporary=True, name=stage)
             for batch in batches:
@@ -229,7 +237,7 @@ class DuckDBStore(Store):
     def _append_arrow(self, name, batch):
         self.con.register("_sucesso_arrow_in", batch)
         try:
-            self.con.execute(f"INSERT INTO {quote(name)} SELECT * FROM _sucesso_arrow_in")
+            self.con.execute(f"INSERT INTO {quote(name)} BY NAME SELECT * FROM _sucesso_arrow_in")
         finally:
             self.con.unregister("_sucesso_arrow_in")
 
