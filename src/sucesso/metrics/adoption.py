@@ -1,0 +1,1 @@
+"""adoption KPIs (METRICS.md)."""

@@ -1,0 +1,1 @@
+"""satisfaction KPIs (METRICS.md)."""

@@ -1,0 +1,1 @@
+"""support KPIs (METRICS.md)."""

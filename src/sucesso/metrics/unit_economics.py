@@ -1,0 +1,1 @@
+"""unit_economics KPIs (METRICS.md)."""
