@@ -10,6 +10,10 @@ DEFAULT_SETTINGS = {"currency": "BRL", "locale": "pt_BR"}
 
 def open_store(url: str, *, upgrade: bool = True) -> Store:
     """Open (creating or upgrading as needed) the workspace at `url`."""
+    if url.startswith("spark://"):
+        from sucesso.store.spark import SparkStore
+
+        return SparkStore(url)
     store = connect(url)
     if upgrade:
         try:
@@ -21,8 +25,8 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
 
 
 def get_setting(store: Store, key: str) -> str:
-    rows = store.fetchall("SELECT value FROM settings WHERE key = ?", (key,))
-    return rows[0][0] if rows and rows[0][0] is not None else DEFAULT_SETTINGS.get(key, "")
+    value = store.setting(key)
+    return value if value is not None else DEFAULT_SETTINGS.get(key, "")
 
 
 def set_setting(store: Store, key: str, value: str) -> None:

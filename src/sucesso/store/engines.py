@@ -112,6 +112,10 @@ class Store:
     def table_names(self) -> set[str]:
         raise NotImplementedError
 
+    def setting(self, key: str) -> str | None:
+        rows = self.fetchall("SELECT value FROM settings WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
     def count(self, table: str) -> int:
         return self.fetchall(f"SELECT count(*) FROM {quote(table)}")[0][0]
 
