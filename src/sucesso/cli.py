@@ -19,7 +19,7 @@ from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_wor
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset
 from sucesso.ingest.problems import write_problems
-from sucesso.store import Store, StoreError, open_store
+from sucesso.store import Store, StoreError, get_setting, open_store
 from sucesso.store.info import workspace_info
 
 app = typer.Typer(help="sucesso — Customer Success platform.", no_args_is_help=True, add_completion=False)
@@ -218,6 +218,137 @@ def print_info(info) -> None:
     for t in info.tables:
         table.add_row(t.name, f"{t.rows:,}", f"{t.first:%Y-%m-%d}" if t.first else "",
                       f"{t.last:%Y-%m-%d}" if t.last else "")
+    out.print(table)
+
+
+FAMILY_TITLES = {
+    "revenue": "Revenue", "retention": "Retention", "unit_economics": "Billing & unit economics",
+    "satisfaction": "Satisfaction", "support": "Support", "adoption": "Adoption", "operations": "Operations",
+}
+
+
+def _span(store: Store, start: str | None, end: str | None) -> tuple[str, str]:
+    import datetime as dt
+
+    from sucesso.metrics.api import default_months
+
+    if start and end:
+        return start, end
+    first, last = default_months(store, dt.date.today())
+    return start or first, end or last
+
+
+@app.command("metrics")
+def metrics_command(
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (default: 6 months back).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the last complete one).")] = None,
+    period: Annotated[str, typer.Option(help="month, quarter or year.")] = "month",
+    by: Annotated[str | None, typer.Option(help="segment, plan, csm, touch_model or country.")] = None,
+    only: Annotated[str | None, typer.Option(help="Comma-separated KPI keys (METRICS.md).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (rates as fractions).")] = False,
+    lang: Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The KPIs for recent periods, grouped by family (or as JSON)."""
+    import json
+
+    from sucesso.metrics.api import currency, kpi_rows
+    from sucesso.metrics.evaluate import select_metrics
+
+    keys = [k.strip() for k in only.split(",") if k.strip()] if only else None
+    with workspace(db) as store:
+        first, last = _span(store, start, end)
+        try:
+            chosen = select_metrics(keys)
+            rows = kpi_rows(store, keys, first, last, period=period, by=by)
+        except (KeyError, ValueError) as exc:
+            raise fail(str(exc).strip('"')) from None
+        money = currency(store)
+        locale = lang or get_setting(store, "locale")
+    if as_json:
+        print(json.dumps({"currency": money, "period": period, "rows": rows}, ensure_ascii=False, indent=2))
+        return
+    print_kpis(rows, chosen, by, locale, money)
+
+
+def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str) -> None:
+    """One table per family: KPIs down, periods across (and one line per group with --by)."""
+    from sucesso.formatting import format_value
+
+    periods = list(dict.fromkeys(r["period"] for r in rows))
+    groups = list(dict.fromkeys(r[by] for r in rows)) if by else [None]
+    cell = {(r["period"], r[by] if by else None): r for r in rows}
+    for family, title in FAMILY_TITLES.items():
+        members = [m for m in chosen if m.family == family]
+        if not members:
+            continue
+        table = Table(title=title, title_justify="left", show_lines=False)
+        table.add_column("KPI")
+        if by:
+            table.add_column(by)
+        for p in periods:
+            table.add_column(p, justify="right", no_wrap=True)
+        for m in members:
+            for g in groups:
+                values = [format_value(cell.get((p, g), {}).get(m.key), m.unit, locale, money) for p in periods]
+                table.add_row(m.key, *([str(g) if g is not None else "—"] if by else []), *values)
+        out.print(table)
+
+
+@app.command("cohorts")
+def cohorts_command(
+    kind: Annotated[str, typer.Option(help="logo (share of accounts) or revenue (share of MRR).")] = "logo",
+    start: Annotated[str | None, typer.Option("--from", help="First cohort month, YYYY-MM (default: 12 back).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    lang: Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The cohort table: rows are first paid months, columns months since, cells retention."""
+    import datetime as dt
+    import json
+
+    from sucesso.metrics.api import cohorts, default_months
+
+    if kind not in ("logo", "revenue"):
+        raise fail("--kind must be logo or revenue")
+    with workspace(db) as store:
+        first, last = default_months(store, dt.date.today(), count=12)
+        try:
+            frame = cohorts(store, kind, start or first, end or last)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        locale = lang or get_setting(store, "locale")
+    rows = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    if as_json:
+        print(json.dumps({"kind": kind, "rows": rows}, ensure_ascii=False, indent=2, default=float))
+        return
+    print_cohorts(rows, kind, locale)
+
+
+def heat(value: float | None) -> str:
+    """Red (0%) through yellow to green (100%) for a retention share."""
+    if value is None:
+        return ""
+    v = max(0.0, min(1.0, value))
+    red, green = (255, int(510 * v)) if v < 0.5 else (int(510 * (1 - v)), 255)
+    return f"black on rgb({red},{min(green, 255)},80)"
+
+
+def print_cohorts(rows: list[dict], kind: str, locale: str) -> None:
+    from sucesso.formatting import format_value
+
+    months = [c for c in (rows[0] if rows else {}) if c.startswith("m") and c[1:].isdigit()]
+    table = Table(title=f"{kind} retention by cohort", title_justify="left")
+    table.add_column("cohort")
+    table.add_column("size", justify="right")
+    for m in months:
+        table.add_column(m[1:], justify="right")
+    for r in rows:
+        size = format_value(r["size"], "money" if kind == "revenue" else "count", locale)
+        cells = [format_value(r[m], "rate", locale) if r[m] is not None else "" for m in months]
+        table.add_row(r["cohort"], size, *[f"[{heat(r[m])}]{c}[/]" if c else "" for m, c in zip(months, cells,
+                                                                                               strict=True)])
     out.print(table)
 
 

@@ -39,3 +39,24 @@ def kpis(workspace: str | Store, keys=None, start: str = "", end: str = "", peri
 
 def currency(store: Store) -> str:
     return get_setting(store, "currency")
+
+
+def data_end(store: Store):
+    """The last instant the workspace has subscription or invoice data for (None if empty)."""
+    con = store.ibis()
+    subs, invoices = con.table("subscriptions"), con.table("invoices")
+    candidates = [subs.started_at.max(), subs.ended_at.max(), invoices.issued_at.max()]
+    values = [con.execute(c) for c in candidates]
+    values = [v for v in values if v is not None and not pd.isna(v)]
+    return max(values) if values else None
+
+
+def default_months(store: Store, today, count: int = 6) -> tuple[str, str]:
+    """The last `count` complete months before today, or before the data ends if it ends earlier."""
+    from sucesso.metrics.periods import add_months
+
+    last = add_months(today.replace(day=1), -1)
+    end = data_end(store)
+    if end is not None and end.date() < last:
+        last = end.date().replace(day=1)
+    return f"{add_months(last, -(count - 1)):%Y-%m}", f"{last:%Y-%m}"
