@@ -91,11 +91,14 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
 
 
 def _merge(preset: ImportOptions, given: ImportOptions) -> ImportOptions:
-    """Options typed on the command line win over the preset's."""
+    """Options typed on the command line win over the preset's; a --map replaces the preset's map of that column."""
     merged = ImportOptions(**{k: v for k, v in preset.__dict__.items()})
     for key, value in given.__dict__.items():
-        if value not in (None, {}, False):
-            merged.__dict__[key] = {**preset.mapping, **value} if key == "mapping" else value
+        if key == "mapping" and value:
+            kept = {src: dst for src, dst in preset.mapping.items() if dst not in value.values()}
+            merged.mapping = {**kept, **value}
+        elif value not in (None, {}, False):
+            merged.__dict__[key] = value
     return merged
 
 
@@ -350,6 +353,24 @@ def print_cohorts(rows: list[dict], kind: str, locale: str) -> None:
         table.add_row(r["cohort"], size, *[f"[{heat(r[m])}]{c}[/]" if c else "" for m, c in zip(months, cells,
                                                                                                strict=True)])
     out.print(table)
+
+
+@app.command("bench")
+def bench_command(
+    accounts: Annotated[int, typer.Option(help="Size of the demo company to measure.")] = 100_000,
+    months: Annotated[int, typer.Option(help="Months of KPIs to recompute.")] = 36,
+    folder: Annotated[str, typer.Option(help="Where the bench workspace and results live.")] = "benchmarks",
+) -> None:
+    """Time a full recompute of every KPI and both cohort tables against one scan of every table."""
+    from sucesso.metrics.bench import run
+
+    with progress_bar("bench") as (_, on_phase):
+        result = run(accounts, months, folder, on_phase=on_phase)
+    f, r = result["floor"], result["recompute"]
+    out.print(f"{accounts:,} accounts, {result['rows']['usage_events']:,} usage events, {months} months")
+    out.print(f"floor (one aggregate scan of every table): {f['seconds']} s, peak {f['peak_mib']} MiB")
+    out.print(f"full recompute (every KPI + both cohort tables): {r['seconds']} s, peak {r['peak_mib']} MiB")
+    out.print(f"ratio: {result['ratio']}× the floor; results appended to {folder}/metrics-bench.json")
 
 
 @app.command("demo")

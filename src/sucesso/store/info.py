@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sucesso.store import Store, get_setting
@@ -30,11 +31,22 @@ class WorkspaceInfo:
 
     @property
     def first(self):
-        return min((t.first for t in self.tables if t.first is not None), default=None)
+        return min((_day(t.first) for t in self._data if t.first is not None), default=None)
 
     @property
     def last(self):
-        return max((t.last for t in self.tables if t.last is not None), default=None)
+        return max((_day(t.last) for t in self._data if t.last is not None), default=None)
+
+    @property
+    def _data(self) -> list[TableInfo]:
+        return [t for t in self.tables if t.name not in PLANS]
+
+
+PLANS = ("targets",)  # future periods, not data
+
+
+def _day(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def workspace_info(store: Store) -> WorkspaceInfo:
