@@ -39,3 +39,9 @@ def test_period_with_no_customers_gives_zero_and_null(kpis):
     ws = kpis(subscriptions=[sub("a", 10, "2024-03-01")])
     jan = ws.rows(["mrr", "customers", "arpa"], "2024-01", "2024-01")[0]
     assert jan == {"period": "2024-01", "mrr": 0.0, "customers": 0, "arpa": None}
+
+
+def test_empty_workspace_by_group_gives_no_rows_and_no_error(kpis):
+    ws = kpis()
+    assert ws.rows(["mrr", "nrr_12m"], "2024-01", "2024-02", by="segment") == []
+    assert ws.values("nrr_12m", "2024-01", "2024-02") == [None, None]

@@ -42,6 +42,8 @@ def evaluate(backend, chosen: list[Metric], span: list[Period], by: str | None =
         t = ctx.frame(frame_name)
         expr = t.select(*ctx.keys, *[m(t) for m in chosen if m.frame == frame_name])
         part = backend.execute(expr)
+        if by:  # plain objects: an empty Arrow-backed string column cannot be merged
+            part["grp"] = part["grp"].astype(object)
         result = part if result is None else result.merge(part, on=ctx.keys, how="outer")
     labels = {p.index: p.label for p in span}
     result.insert(0, "period", result["idx"].map(labels))

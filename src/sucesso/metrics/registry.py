@@ -132,10 +132,13 @@ class Context:
     def per_period(self, aggregated: ir.Table, **fill: object) -> ir.Table:
         """Left-join an aggregate keyed by ctx.keys onto every period (and group), filling gaps.
 
-        Periods with no data still get a row (counts and sums 0, the rest null).
+        Periods with no data still get a row (counts and sums 0, the rest null), and so does every
+        group of the accounts table, so that all frames have the same rows to merge.
         """
         grid = self.period_table().select("idx")
         if self.by:
-            grid = grid.cross_join(aggregated.select("grp").distinct())
-        joined = grid.left_join(aggregated, self.keys).drop(*[f"{k}_right" for k in self.keys]).view()
+            grid = grid.cross_join(self.groups().select("grp").distinct())
+        # grp may be null (accounts without a segment…): match it null-safely, not with `=`
+        on = [grid.idx == aggregated.idx] + ([grid.grp.identical_to(aggregated.grp)] if self.by else [])
+        joined = grid.left_join(aggregated, on).drop(*[f"{k}_right" for k in self.keys]).view()
         return joined.mutate(**{k: joined[k].fill_null(v) for k, v in fill.items()})
