@@ -143,7 +143,8 @@ def import_command(
     map_: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=COLUMN, repeatable.")] = None,
     preset: Annotated[str | None, typer.Option(help="Use a saved import preset.")] = None,
     save_preset_as: Annotated[str | None, typer.Option("--save-preset", help="Save these options as a preset.")] = None,
-    skip_invalid: Annotated[bool, typer.Option(help="Write the valid rows; save the rejected ones beside the file.")] = False,
+    skip_invalid: Annotated[bool, typer.Option(
+        help="Write the valid rows; save the rejected ones beside the file.")] = False,
     errors_file: Annotated[str | None, typer.Option(help="Write every problem found to this CSV.")] = None,
     db: DbOption = None,
 ) -> None:
@@ -244,7 +245,7 @@ def _span(store: Store, start: str | None, end: str | None) -> tuple[str, str]:
 @app.command("metrics")
 def metrics_command(
     start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (default: 6 months back).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the last complete one).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the last full one).")] = None,
     period: Annotated[str, typer.Option(help="month, quarter or year.")] = "month",
     by: Annotated[str | None, typer.Option(help="segment, plan, csm, touch_model or country.")] = None,
     only: Annotated[str | None, typer.Option(help="Comma-separated KPI keys (METRICS.md).")] = None,
@@ -378,7 +379,8 @@ def demo_command(
     accounts: Annotated[int, typer.Option(help="How many customer accounts.", min=10)] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
     language: Annotated[str, typer.Option(help="pt_BR (default) or en.")] = "pt_BR",
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the data and stop (do not start the web app).")] = False,
+    no_serve: Annotated[bool, typer.Option(
+        "--no-serve", help="Load the data and stop (do not start the web app).")] = False,
     db: DbOption = None,
 ) -> None:
     """Create a realistic synthetic subscription company in the workspace."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sucesso.metrics.cohorts import cohort_table
 from sucesso.metrics.evaluate import evaluate, records, select_metrics
 from sucesso.metrics.periods import parse_month, periods
 from sucesso.store import Store, get_setting, open_store
@@ -60,3 +61,13 @@ def default_months(store: Store, today, count: int = 6) -> tuple[str, str]:
     if end is not None and end.date() < last:
         last = end.date().replace(day=1)
     return f"{add_months(last, -(count - 1)):%Y-%m}", f"{last:%Y-%m}"
+
+
+def cohorts(workspace: str | Store, kind: str, start: str, end: str) -> pd.DataFrame:
+    """The cohort table (METRICS.md "Cohorts"): kind "logo" or "revenue", first paid months start..end."""
+    store = open_store(workspace) if isinstance(workspace, str) else workspace
+    try:
+        return cohort_table(store.ibis(), kind, parse_month(start), parse_month(end))
+    finally:
+        if isinstance(workspace, str):
+            store.close()

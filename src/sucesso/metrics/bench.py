@@ -93,7 +93,10 @@ def run(accounts: int, months: int, folder: str, seed: int = 7, on_phase=None) -
         "cores": os.cpu_count(),
     }
     path = os.path.join(folder, "metrics-bench.json")
-    history = json.load(open(path)) if os.path.exists(path) else []
+    history = []
+    if os.path.exists(path):
+        with open(path) as fh:
+            history = json.load(fh)
     history.append(result)
     with open(path, "w") as fh:
         json.dump(history, fh, indent=2)

@@ -18,15 +18,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from sucesso.metrics.frames import beside, hours_between
 from sucesso.metrics.registry import Context, frame, metric, ratio
-from sucesso.metrics.unit_economics import beside
-
-
-def hours(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
-    def seconds(t):
-        return t.epoch_seconds().cast("float64").floor()
-
-    return (seconds(later) - seconds(earlier)) / 3600
 
 
 def ticket_events(ctx: Context) -> ir.Table:
@@ -36,7 +29,7 @@ def ticket_events(ctx: Context) -> ir.Table:
     def in_period(at: str, event: str, until: str, contacts: ir.Value) -> ir.Table:
         t = tickets.join(periods, [tickets[at] >= periods.start, tickets[at] < periods.end])
         return t.select("account_id", "idx", event=ibis.literal(event),
-                        hours=hours(t[until], t.opened_at), contacts=contacts)
+                        hours=hours_between(t.opened_at, t[until]), contacts=contacts)
 
     opened = in_period("opened_at", "opened", "first_response_at", ibis.null().cast("int64"))
     resolved = in_period("resolved_at", "resolved", "resolved_at", tickets.contacts_to_resolve.cast("int64"))

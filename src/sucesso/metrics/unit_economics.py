@@ -13,26 +13,13 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
+from sucesso.metrics.frames import beside
 from sucesso.metrics.mrr import mrr_at
 from sucesso.metrics.registry import Context, frame, metric, ratio
 from sucesso.metrics.retention import logo_churn_rate
 from sucesso.metrics.revenue import arpa
 
 MOVEMENTS = ("end_mrr", "customers_start", "customers_end", "new_customers", "churned_customers")
-
-
-def beside(ctx: Context, *aggregates: ir.Table) -> ir.Table:
-    """Aggregates keyed by ctx.keys side by side: one row per key that any of them has.
-
-    Columns an aggregate lacks for a key stay null, for `ctx.per_period` to fill. A null
-    group (an account without a segment…) is matched null-safely.
-    """
-    out = ibis.union(*[a.select(*ctx.keys) for a in aggregates], distinct=True).view()
-    for a in aggregates:
-        a = a.view()
-        on = [out.idx == a.idx] + ([out.grp.identical_to(a.grp)] if ctx.by else [])
-        out = out.left_join(a, on).drop(*[f"{k}_right" for k in ctx.keys]).view()
-    return out
 
 
 def invoices_issued(ctx: Context, periods: ir.Table) -> ir.Table:

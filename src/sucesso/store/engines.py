@@ -98,7 +98,8 @@ class Store:
     def column_ddl(self, col: Column) -> str:
         return f"{quote(col.name)} {self.types[col.type]}" + (" NOT NULL" if col.required else "")
 
-    def create_table(self, table: Table, columns: Iterable[Column], *, temporary: bool = False, name: str | None = None) -> None:
+    def create_table(self, table: Table, columns: Iterable[Column], *, temporary: bool = False,
+                     name: str | None = None) -> None:
         parts = [self.column_ddl(c) for c in columns]
         if self.primary_keys and not temporary:
             parts.append("PRIMARY KEY (" + ", ".join(quote(k) for k in table.key) + ")")
@@ -181,7 +182,8 @@ class Store:
                 self._append_arrow(stage, batch)
             cols = ", ".join(f"k.{quote(n)}" for n in names)
             match = " AND ".join(f"t.{quote(n)} = k.{quote(n)}" for n in names)
-            sql = f"SELECT DISTINCT {cols} FROM {stage} k WHERE EXISTS (SELECT 1 FROM {quote(table.name)} t WHERE {match})"
+            sql = (f"SELECT DISTINCT {cols} FROM {stage} k "
+                   f"WHERE EXISTS (SELECT 1 FROM {quote(table.name)} t WHERE {match})")
             found = pa.Table.from_batches(list(self.read_batches(sql, keys.schema)), schema=keys.schema)
             self.execute(f"DROP TABLE {stage}")
         return found
@@ -232,11 +234,11 @@ class DuckDBStore(Store):
 
     def read_batches(self, sql, schema, batch_rows=1_000_000):
         reader = self.con.sql(sql).to_arrow_reader(batch_rows)
-        for batch in reader:
-            yield batch.cast(schema) if batch.schema != schema else batch
+        yield from reader.cast(schema) if batch.schema != schema else batch
 
     def table_names(self):
-        return {r[0] for r in self.fetchall("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        return {r[0] for r in self.fetchall(sql)}
 
     def _append_arrow(self, name, batch):
         self.con.register("_sucesso_arrow_in", batch)
@@ -307,6 +309,7 @@ class PostgresStore(Store):
         reader = pacsv.open_csv(
             buf,
             read_options=pacsv.ReadOptions(column_names=schema.names, block_size=64 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),  # notes and comments hold line breaks
             convert_options=pacsv.ConvertOptions(
                 column_types=schema,
                 true_values=["t"],
@@ -315,8 +318,7 @@ class PostgresStore(Store):
                 quoted_strings_can_be_null=False,
             ),
         )
-        for batch in reader:
-            yield batch
+        yield from reader
 
     def ibis(self):
         if self._ibis is None:

@@ -12,7 +12,7 @@ date, json (canonical JSON text: sorted keys, compact, so re-imports compare equ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MONEY_SCALE = 2
 
