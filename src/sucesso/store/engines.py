@@ -233,8 +233,8 @@ class DuckDBStore(Store):
         return self.con.execute(sql, params).fetchall()
 
     def read_batches(self, sql, schema, batch_rows=1_000_000):
-        reader = self.con.sql(sql).to_arrow_reader(batch_rows)
-        yield from reader.cast(schema) if batch.schema != schema else batch
+        for batch in self.con.sql(sql).to_arrow_reader(batch_rows):
+            yield batch.cast(schema) if batch.schema != schema else batch
 
     def table_names(self):
         sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
