@@ -7,6 +7,7 @@ whole file. Re-importing the same file changes nothing (every row reports unchan
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -15,13 +16,20 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sucesso.ingest.export import RESTORED_SETTINGS, read_manifest
 from sucesso.ingest.parse import Locale, Scratch, convert, normalise_name, quote
 from sucesso.ingest.problems import Problem, RejectedFile
 from sucesso.ingest.readers import EXTENSIONS, Progress, Source, open_source
-from sucesso.ingest.validate import check_keys, check_new_rows_complete, check_references, check_values
-from sucesso.ingest.export import RESTORED_SETTINGS, read_manifest
+from sucesso.ingest.validate import (
+    check_extras_object,
+    check_keys,
+    check_new_rows_complete,
+    check_references,
+    check_values,
+)
 from sucesso.store import Store, set_setting
-from sucesso.store.schema import CANONICAL, Table, arrow_schema, table as table_named
+from sucesso.store.schema import CANONICAL, Table, arrow_schema
+from sucesso.store.schema import table as table_named
 
 Phase = Callable[[str], None]
 
@@ -84,6 +92,10 @@ def resolve_mapping(path: str, table: Table, columns: list[str], explicit: dict[
         if dst not in table.column_names:
             raise RejectedFile(path, f"--map {src}={dst}: {table.name} has no column {dst!r} "
                                      f"(its columns: {', '.join(table.column_names)})")
+        if dst in mapping.values():
+            other = next(s for s, d in mapping.items() if d == dst)
+            raise RejectedFile(path, f"--map gives {dst} two columns, {other!r} and {by_lower[src.lower()]!r}; "
+                                     "map only one")
         mapping[by_lower[src.lower()]] = dst
     taken = set(mapping.values())
     extras, ignored = [], []
@@ -106,22 +118,26 @@ def resolve_mapping(path: str, table: Table, columns: list[str], explicit: dict[
 
 
 def import_file(store: Store, table_name: str, path: str, options: ImportOptions | None = None,
-                on_progress: Progress | None = None, on_phase: Phase | None = None) -> ImportReport:
-    """Import one file into one table, all or nothing (unless `skip_invalid`)."""
+                on_progress: Progress | None = None, on_phase: Phase | None = None, *,
+                allow_empty: bool = False) -> ImportReport:
+    """Import one file into one table, all or nothing (unless `skip_invalid`).
+
+    A file with no rows is refused, unless `allow_empty` (an exported table may be empty).
+    """
     options = options or ImportOptions()
     table = table_named(table_name)
     try:
         source = open_source(path, options.format, encoding=options.encoding, delimiter=options.delimiter,
                              sheet=options.sheet, on_progress=on_progress)
-        return _import_source(store, table, source, options, on_phase or (lambda _: None))
+        return _import_source(store, table, source, options, on_phase or (lambda _: None), allow_empty)
     except RejectedFile as exc:
         return ImportReport(path, table.name, problems=[exc.problem])
     except ImportFailed as exc:
         return exc.report
 
 
-def _import_source(store: Store, table: Table, source: Source, options: ImportOptions, phase: Phase
-                   ) -> ImportReport:
+def _import_source(store: Store, table: Table, source: Source, options: ImportOptions, phase: Phase,
+                   allow_empty: bool = False) -> ImportReport:
     mapping, extras, ignored = resolve_mapping(source.path, table, source.columns, options.mapping)
     report = ImportReport(source.path, table.name, ignored_columns=ignored, detected=dict(source.detected))
     scratch = Scratch()
@@ -129,6 +145,8 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
         phase("reading")
         scratch.load(source)
         if not scratch.rows and not source.malformed:
+            if allow_empty:
+                return report
             raise RejectedFile(source.path, "the file has a header but no data rows")
         phase("checking")
         loc = Locale(options.decimal, options.date_order)
@@ -139,11 +157,15 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
         for name in defaults:
             scratch.con.execute(f"ALTER TABLE typed ADD COLUMN {quote(name)} {_duck_type(table, name)}")
             scratch.con.execute(f"UPDATE typed SET {quote(name)} = {table.column(name).default}")
-        for src, name in mapping.items():
+        for name in mapping.values():
             if table.column(name).default:
                 scratch.con.execute(f"UPDATE typed SET {quote(name)} = coalesce({quote(name)}, "
                                     f"{table.column(name).default})")
-        problems += check_values(source.path, scratch, table, mapping, defaults)
+        unreadable = {(p.row, p.column) for p in problems}  # already reported: not "empty" as well
+        problems += [p for p in check_values(source.path, scratch, table, mapping, defaults)
+                     if (p.row, p.column) not in unreadable]
+        if extras:
+            problems += check_extras_object(source.path, scratch, table, mapping)
         problems += check_keys(source.path, scratch, table, mapping)
         with store.transaction():
             problems += check_references(source.path, scratch, store, table, mapping)
@@ -238,7 +260,9 @@ def _save_rejected(source: Source, scratch: Scratch, bad_rows: list[int], proble
     })
     stem, _ = os.path.splitext(source.path)
     out = f"{stem}.rejected.csv"
-    pacsv.write_csv(table.sort_by("row"), out)
+    with open(out, "wb") as fh:
+        fh.write(codecs.BOM_UTF8)  # so that spreadsheet apps read the accents, like the errors file
+        pacsv.write_csv(table.sort_by("row"), fh)
     return out
 
 
@@ -248,7 +272,7 @@ def import_dir(store: Store, directory: str, options: ImportOptions | None = Non
     """Restore a folder with one file per table (as `sucesso export` writes), all or nothing.
 
     Tables are imported parents first, so references between them check out inside the
-    one transaction.
+    one transaction. A file without rows (an empty table) imports nothing.
     """
     options = options or ImportOptions()
     files = table_files(directory)
@@ -259,7 +283,7 @@ def import_dir(store: Store, directory: str, options: ImportOptions | None = Non
                 if on_phase:
                     on_phase(f"{table.name}: reading")
                 report = import_file(store, table.name, path, replace(options, mapping={}), on_progress,
-                                     on_phase)
+                                     on_phase, allow_empty=True)
                 reports.append(report)
                 if not report.written:
                     raise ImportFailed(report)

@@ -9,12 +9,14 @@ guessed: misreading `1.500` as 1.5 instead of 1500 would corrupt data silently.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sucesso.ingest.problems import Problem, RejectedFile
 from sucesso.store.schema import Column, Table
@@ -25,6 +27,7 @@ TRUE = ("true", "t", "1", "yes", "y", "sim", "s", "verdadeiro", "v", "x")
 FALSE = ("false", "f", "0", "no", "n", "não", "nao", "falso")
 DATE_ORDERS = {"dmy": "%d/%m", "mdy": "%m/%d"}
 MAX_DECIMAL = 10**16  # what DECIMAL(18,2) holds
+SPREADSHEETS = ("csv", "tsv", "xlsx")  # formats whose blank rows are layout, not records
 
 EXPECTED = {
     "int": "a whole number",
@@ -71,8 +74,9 @@ def parse_decimal_option(value: str | None) -> str | None:
 def parse_date_format(value: str | None) -> str | None:
     if value is None:
         return None
-    order = {"d": "dmy", "m": "mdy", "y": "ymd"}.get(re.sub(r"[^dmy]", "", value.lower())[:1])
-    if order:
+    letters = re.sub(r"[^a-z]", "", value.lower()).replace("a", "y")  # dd/mm/aaaa: "ano" is the year
+    order = re.sub(r"(.)\1+", r"\1", letters)  # dd/mm/yyyy -> dmy
+    if order in ("dmy", "mdy", "ymd"):
         return order
     raise ValueError(f"--date-format must be like dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd, not {value!r}")
 
@@ -90,7 +94,7 @@ class Scratch:
         """Expose the source as view `raw` (zero-copy), numbering rows as the user sees them.
 
         Rows the CSV reader skipped as malformed keep their numbers: the rows after each
-        skipped one move up by one.
+        skipped one move up by one. Blank rows of a CSV or a sheet count, then are dropped.
         """
         batches = list(source.batches)
         self.rows = sum(b.num_rows for b in batches)
@@ -99,6 +103,9 @@ class Scratch:
             numbers[numbers >= skipped] += 1
         if batches:
             data = pa.Table.from_batches(batches).append_column("_row", pa.array(numbers))
+            if source.format in SPREADSHEETS and source.columns:
+                data = data.filter(functools.reduce(pc.or_, [pc.is_valid(data[c]) for c in source.columns]))
+                self.rows = data.num_rows
         else:
             data = pa.table({c: pa.array([], pa.string()) for c in source.columns} | {"_row": pa.array([], pa.int64())})
         self._raw = data  # registered views do not keep their data alive
@@ -177,10 +184,17 @@ def detect_date_order(path: str, scratch: Scratch, sources: list[str]) -> str:
 
 # -- conversion expressions ------------------------------------------------------------
 def _number_text(src: str, decimal: str) -> str:
+    """The number as DuckDB reads it, or NULL when its grouping does not fit the decimal mark.
+
+    Read with a decimal dot, `1.234,56` is an error, not 1.23456.
+    """
     cleaned = f"regexp_replace(trim({src}), '^(R\\$|US\\$|\\$|€)|[\\s\u00a0]', '', 'g')"
+    group, mark = (".", ",") if decimal == "comma" else (",", ".")
+    grouped = sql_str(rf"[-+]?\d{{1,3}}(\{group}\d{{3}})+(\{mark}\d*)?")
+    plain = f"replace({cleaned}, '{group}', '')"
     if decimal == "comma":
-        return f"replace(replace({cleaned}, '.', ''), ',', '.')"
-    return f"replace({cleaned}, ',', '')"
+        plain = f"replace({plain}, ',', '.')"
+    return f"CASE WHEN NOT contains({cleaned}, '{group}') OR regexp_full_match({cleaned}, {grouped}) THEN {plain} END"
 
 
 def _timestamp_text(src: str, order: str) -> str:

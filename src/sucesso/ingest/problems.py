@@ -15,6 +15,8 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
+        if self.row is None and not self.column:
+            return f"{self.file}: {self.expected}"  # the file as a whole: `expected` holds the whole message
         where = self.file if self.row is None else f"{self.file}, row {self.row}"
         if self.column:
             where += f", column {self.column}"

@@ -1,7 +1,8 @@
 """Readers: a file in any supported format becomes a stream of Arrow record batches.
 
 Text formats (CSV/TSV, XLSX, JSON, NDJSON) yield string columns; the locale-aware parsing of
-numbers and dates happens afterwards, once, in `ingest.parse`. Parquet keeps its types.
+numbers and dates happens afterwards, once, in `ingest.parse`. Parquet keeps its types, and
+so does an XLSX or JSON column that holds only numbers (a number cell has no decimal mark).
 Rows are numbered as a person sees them: in a CSV or spreadsheet the header is row 1 and
 the first data row is row 2; in JSON, NDJSON and Parquet the first record is row 1.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -31,7 +33,10 @@ EXTENSIONS = {
 DELIMITERS = (";", ",", "\t", "|")
 BLOCK = 16 << 20  # CSV parse block; a single row larger than this is refused
 BATCH_ROWS = 250_000
-BINARY_SIGNATURES = {b"PK\x03\x04": "a ZIP archive (an XLSX file?)", b"PAR1": "a Parquet file", b"%PDF": "a PDF document"}
+csv.field_size_limit(max(csv.field_size_limit(), BLOCK))  # Python's csv reads the fields Arrow accepts
+BINARY_SIGNATURES = {
+    b"PK\x03\x04": "a ZIP archive (an XLSX file?)", b"PAR1": "a Parquet file", b"%PDF": "a PDF document",
+}
 
 Progress = Callable[[int, int], None]
 
@@ -84,9 +89,14 @@ def open_source(path: str, fmt: str | None = None, *, encoding: str | None = Non
 
 # -- text detection -------------------------------------------------------------------
 def sniff_encoding(path: str) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes, else Windows-1252 (else Latin-1)."""
+    """UTF-8 (with or without BOM) when every byte decodes, else Windows-1252 (else Latin-1).
+
+    UTF-16 is recognised by its BOM (Excel's "Unicode text" export).
+    """
     with open(path, "rb") as fh:
         head = fh.read(4096)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
         for signature, what in BINARY_SIGNATURES.items():
             if head.startswith(signature):
                 raise RejectedFile(path, f"this is {what}, not text; check the file or use --format")
@@ -114,17 +124,27 @@ def sniff_encoding(path: str) -> str:
 
 
 def sniff_delimiter(path: str, sample: str) -> str:
-    """The separator that splits the first lines into the same number (>1) of fields."""
-    lines = sample.splitlines()[:50]
-    if len(lines) > 1:
-        lines = lines[:-1]  # the last line of a sample may be cut short
-    best, best_fields = None, 1
+    """The separator that splits the first records into the same number (>1) of fields.
+
+    When a malformed row among them spoils that, the one separator that splits the header
+    is taken, so that the malformed rows can be reported with their numbers.
+    """
+    best, best_fields, splits_header = None, 1, []
     for delim in DELIMITERS:
-        counts = {len(r) for r in csv.reader(lines, delimiter=delim) if r}
+        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delim), 51) if r]
+        if len(records) > 1:
+            records = records[:-1]  # the last record of a sample may be cut short
+        if not records:
+            continue
+        if len(records[0]) > 1:
+            splits_header.append(delim)
+        counts = {len(r) for r in records}
         if len(counts) == 1 and (n := counts.pop()) > best_fields:
             best, best_fields = delim, n
     if best is None:
-        if len(lines) and any(d in lines[0] for d in DELIMITERS):
+        if len(splits_header) == 1:
+            return splits_header[0]
+        if splits_header:
             raise RejectedFile(path, "cannot tell the column separator (rows have different numbers of "
                                      "fields); say it with --delimiter")
         return ","  # a single column
@@ -163,7 +183,9 @@ def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> 
     stream = pa.input_stream(raw) if encoding in ("utf-8", "utf-8-sig") else pa.transcoding_input_stream(
         raw, encoding, "utf-8")
     reader_options = pacsv.ReadOptions(block_size=BLOCK, column_names=source.columns, skip_rows=1, use_threads=True)
-    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid)
+    # Blank lines are kept (as empty rows, dropped later) so that rows keep the numbers a spreadsheet shows.
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                               invalid_row_handler=invalid)
     convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in source.columns},
                                    strings_can_be_null=True)
     rows = 0
@@ -176,8 +198,11 @@ def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> 
                 on_progress(raw.tell(), source.size)
     except pa.ArrowInvalid as exc:
         text = str(exc)
+        if "Could not skip initial" in text and not rows:
+            return  # the header is the whole file
         if "straddl" in text:
-            raise RejectedFile(source.path, f"a row after data row {rows + 1} is larger than {BLOCK >> 20} MB "
+            where = rows + source.first_row
+            raise RejectedFile(source.path, f"row {where} or one after it is larger than {BLOCK >> 20} MB "
                                             "(one huge field?); split the value or the file") from None
         if "UTF8" in text or "UTF-8" in text:
             raise RejectedFile(source.path, f"the file is not valid {encoding}; give its encoding with "
@@ -197,11 +222,14 @@ def _locate_malformed(source: Source, encoding: str, delimiter: str) -> list[Pro
     problems = []
     with open(source.path, encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
-        next(reader, None)
-        for index, fields in enumerate(reader):
-            if len(fields) != width and fields:
-                problems.append(Problem(source.path, index + source.first_row, "", delimiter.join(fields)[:120],
-                                        f"{width} fields separated by {delimiter!r} (found {len(fields)})"))
+        try:
+            next(reader, None)
+            for index, fields in enumerate(reader):
+                if len(fields) != width and fields:
+                    problems.append(Problem(source.path, index + source.first_row, "", delimiter.join(fields)[:120],
+                                            f"{width} fields separated by {delimiter!r} (found {len(fields)})"))
+        except csv.Error as exc:
+            raise RejectedFile(source.path, f"cannot read it as CSV: {exc}") from None
     return problems
 
 
@@ -232,16 +260,27 @@ def cell_text(value) -> str | None:
     return text if text.strip() else None
 
 
-def _records_to_batches(columns: list[str], records, first_row: int) -> Iterator[pa.RecordBatch]:
-    chunk: list[list] = [[] for _ in columns]
+def cell_column(values: list) -> pa.Array:
+    """A column of spreadsheet or JSON values: numbers when it holds only numbers (a number cell
+    has no decimal mark to interpret, whatever --decimal says), else the text the parser reads."""
+    present = [v for v in values if v is not None]
+    if present and all(type(v) in (int, float) for v in present):
+        try:
+            if all(float(v).is_integer() for v in present):
+                return pa.array([None if v is None else int(v) for v in values], pa.int64())
+            return pa.array(values, pa.float64())
+        except (OverflowError, pa.ArrowException):
+            pass  # beyond 64 bits: keep the digits as text
+    return pa.array([cell_text(v) for v in values], pa.string())
+
+
+def _records_to_batches(columns: list[str], records) -> Iterator[pa.RecordBatch]:
+    """Typed per column over the whole file (batch by batch, the types could disagree)."""
+    cells: list[list] = [[] for _ in columns]
     for values in records:
         for i, value in enumerate(values):
-            chunk[i].append(cell_text(value))
-        if len(chunk[0]) >= BATCH_ROWS:
-            yield pa.record_batch([pa.array(c, pa.string()) for c in chunk], names=columns)
-            chunk = [[] for _ in columns]
-    if chunk and chunk[0]:
-        yield pa.record_batch([pa.array(c, pa.string()) for c in chunk], names=columns)
+            cells[i].append(value)
+    yield from pa.table([cell_column(c) for c in cells], names=columns).to_batches(BATCH_ROWS)
 
 
 def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
@@ -257,9 +296,9 @@ def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
         raise RejectedFile(path, f"no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}")
     ws = book[sheet] if sheet else book.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header_row = 0
-    for header_row, header in enumerate(rows, 1):
-        if any(v is not None and str(v).strip() for v in header):
+    for number, values in enumerate(rows, 1):
+        if any(v is not None and str(v).strip() for v in values):
+            header_row, header = number, values
             break
     else:
         raise RejectedFile(path, "the sheet is empty")
@@ -274,7 +313,7 @@ def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
 
     def batches():
         try:
-            yield from _records_to_batches(columns, records(), header_row + 1)
+            yield from _records_to_batches(columns, records())
         finally:
             book.close()
 
@@ -331,12 +370,14 @@ def _open_json(path: str, fmt: str, size: int, encoding: str | None) -> Source:
             if not isinstance(item, dict):
                 raise RejectedFile(path, f"record {number} is a {type(item).__name__}, expected an object")
             records.append(item)
+    if not records:
+        raise RejectedFile(path, "the file holds no records")
     columns: dict[str, None] = {}
     for record in records:
         columns.update(dict.fromkeys(record))
     names = [str(c) for c in columns]
     _check_header(path, names)
-    batches = _records_to_batches(names, ([r.get(c) for c in columns] for r in records), 1)
+    batches = _records_to_batches(names, ([r.get(c) for c in columns] for r in records))
     return Source(path, fmt, names, batches, first_row=1, size=size, detected={"encoding": encoding})
 
 

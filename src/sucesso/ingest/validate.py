@@ -13,7 +13,8 @@ import pyarrow as pa
 from sucesso.ingest.parse import Scratch, quote, sql_str
 from sucesso.ingest.problems import Problem
 from sucesso.store import Store
-from sucesso.store.schema import Table, table as table_named
+from sucesso.store.schema import Table
+from sucesso.store.schema import table as table_named
 
 
 def _rows(scratch: Scratch, sql: str) -> list[tuple]:
@@ -28,7 +29,11 @@ def check_values(path: str, scratch: Scratch, table: Table, mapping: dict[str, s
 
     def report(column: str, condition: str, expected: str, value_sql: str | None = None) -> None:
         value = value_sql or f"CAST({quote(column)} AS VARCHAR)"
-        for row, v in _rows(scratch, f"SELECT _row, {value} FROM typed WHERE {condition} ORDER BY _row"):
+        sql = f"SELECT _row, {value} FROM typed WHERE {condition} ORDER BY _row"
+        if value_sql is None and column in source_of:  # the value as the file writes it
+            sql = (f"SELECT _row, CAST({quote(source_of[column])} AS VARCHAR) FROM raw "
+                   f"WHERE _row IN (SELECT _row FROM typed WHERE {condition}) ORDER BY _row")
+        for row, v in _rows(scratch, sql):
             problems.append(Problem(path, row, source_of.get(column, column), v, expected))
 
     for col in table.columns:
@@ -51,6 +56,17 @@ def check_values(path: str, scratch: Scratch, table: Table, mapping: dict[str, s
         if set(check.uses) <= present:
             report(check.column, f"({check.condition}) = FALSE", check.expected)
     return problems
+
+
+def check_extras_object(path: str, scratch: Scratch, table: Table, mapping: dict[str, str]) -> list[Problem]:
+    """Extra columns are added to the extras column (accounts.attributes), so a given value must be an object."""
+    source = next((s for s, c in mapping.items() if c == table.extras_column), None)
+    if source is None:
+        return []
+    q = quote(table.extras_column)
+    rows = _rows(scratch, f"SELECT _row, {q} FROM typed WHERE json_type({q}) <> 'OBJECT' ORDER BY _row")
+    return [Problem(path, row, source, value, "a JSON object (the extra columns are added to it)")
+            for row, value in rows]
 
 
 def check_keys(path: str, scratch: Scratch, table: Table, mapping: dict[str, str]) -> list[Problem]:
@@ -93,7 +109,8 @@ def check_references(path: str, scratch: Scratch, store: Store, table: Table,
             SELECT _row, {quote(name)} FROM typed WHERE {quote(name)} IS NOT NULL
             AND {quote(name)} NOT IN (SELECT {quote(target_column)} FROM _found) ORDER BY _row""")
         scratch.con.unregister("_found")
-        problems += [Problem(path, row, source, value, f"a {target_column} that exists in {target_table}")
+        article = "an" if target_column[0] in "aeiou" else "a"
+        problems += [Problem(path, row, source, value, f"{article} {target_column} that exists in {target_table}")
                      for row, value in missing]
     return problems
 
