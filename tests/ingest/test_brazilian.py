@@ -224,3 +224,14 @@ def test_date_format_spellings(typed, order):
 def test_option_typos_are_refused(parse, typed):
     with pytest.raises(ValueError, match="must be"):
         parse(typed)
+
+
+def test_text_like_na_is_kept_not_read_as_empty(duck, write):
+    """Only an empty cell means "no value": NA is Namibia's country code, N/A may be a plan name."""
+    from sucesso.ingest import import_file
+
+    csv = write("accounts.csv", "account_id,name,created_at,country,plan\nx1,NA Foods,2024-01-01,NA,N/A\n")
+    report = import_file(duck, "accounts", csv)
+    assert report.written, report.problems
+    assert duck.fetchall("SELECT name, country, plan FROM accounts WHERE account_id = 'x1'") == [
+        ("NA Foods", "NA", "N/A")]

@@ -187,7 +187,7 @@ def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> 
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
                                invalid_row_handler=invalid)
     convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in source.columns},
-                                   strings_can_be_null=True)
+                                   strings_can_be_null=True, null_values=[""])
     rows = 0
     try:
         reader = pacsv.open_csv(stream, read_options=reader_options, parse_options=parse, convert_options=convert)
