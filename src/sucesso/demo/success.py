@@ -7,7 +7,7 @@ the surveys: a proactive call when usage drops, a rescue call on a churn request
 days of follow-ups after a save, delinquency calls, expansion meetings before upgrades,
 and follow-ups of detractor answers.
 
-Referrals come from healthy customers (σ(−6 − 1.3·health) a month); some name a company
+Referrals come from healthy customers (σ(−6 + 1.3·health) a month); some name a company
 that signs up within the next 45 days.
 """
 
