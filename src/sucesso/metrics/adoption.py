@@ -12,7 +12,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
-from sucesso.metrics.frames import attach, days_between, in_window, recent_customers
+from sucesso.metrics.frames import attach, customers_at_end, days_between, in_window
 from sucesso.metrics.registry import Context, frame, metric, ratio
 
 # ── frames ───────────────────────────────────────────────────────────────────────────────────
@@ -44,19 +44,18 @@ def adoption(ctx: Context) -> ir.Table:
     customers, active_accounts, key_features_used (Σ per customer), key_features (catalogue),
     stickiness (mean per customer), seat_users and seats (customers with seats > 0)."""
     days = ctx.settings["active_days"]
-    customers = recent_customers(ctx, days)
-    events = in_window(customers, ctx.table("usage_events"), "occurred_at")
+    customers = customers_at_end(ctx)
+    events = in_window(ctx, customers, ctx.table("usage_events"), "occurred_at", days)
     key = ctx.table("features").filter(_.is_key)
-    key_events = key.select(key_event="event")
-    tagged = events.left_join(key_events, events.event == key_events.key_event).view()
-    usage = tagged.group_by(["account_id", "idx"]).aggregate(
-        events=_.count(), key_features_used=_.key_event.nunique(), users=_.contact_id.nunique())
-    daily_users = (events.filter(_.contact_id.notnull())
-                   .select("account_id", "idx", "contact_id", day=_.occurred_at.date()).distinct())
-    user_days = daily_users.group_by(["account_id", "idx"]).aggregate(user_days=_.count())
+    # one pass at the user-day grain serves activity, users and user-days
+    daily = events.group_by(["account_id", "idx", "contact_id", "day"]).aggregate(n=_.count())
+    usage = daily.group_by(["account_id", "idx"]).aggregate(
+        events=_.n.sum(), users=_.contact_id.nunique(), user_days=_.contact_id.count())
+    key_used = (events.filter(events.event.isin(key.event))
+                .group_by(["account_id", "idx"]).aggregate(key_features_used=_.event.nunique()))
 
     c = attach(customers.select("account_id", "idx"), usage, ["account_id", "idx"])
-    c = attach(c, user_days, ["account_id", "idx"])
+    c = attach(c, key_used, ["account_id", "idx"])
     c = ctx.with_groups(attach(c, ctx.table("accounts").select("account_id", "seats"), ["account_id"]))
     seats_known = c.seats.fill_null(0) > 0
     agg = c.group_by(ctx.keys).aggregate(
@@ -151,8 +150,9 @@ def feature_adoption(ctx: Context) -> ir.Table:
     customer used it, null when there are no customers. Events outside the catalogue are not
     features and get no row.
     """
-    customers = recent_customers(ctx, ctx.settings["active_days"])
-    used = in_window(customers, ctx.table("usage_events"), "occurred_at").select("account_id", "idx", "event")
+    customers = customers_at_end(ctx)
+    used = in_window(ctx, customers, ctx.table("usage_events"), "occurred_at", ctx.settings["active_days"])
+    used = used.select("account_id", "idx", "event")
     used = ctx.with_groups(used.distinct()).group_by([*ctx.keys, "event"]).aggregate(users=_.count())
     counts = ctx.with_groups(customers.select("account_id", "idx")).group_by(ctx.keys).aggregate(customers=_.count())
     grid = ctx.per_period(counts, customers=0).cross_join(ctx.table("features").select("event", "name"))

@@ -9,7 +9,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
-from sucesso.metrics.frames import attach, in_window, recent_customers
+from sucesso.metrics.frames import attach, customers_at_end, in_window
 from sucesso.metrics.registry import Context, frame, metric, ratio
 
 GENERIC_REASONS = ("unknown", "other", "no_value", "did_not_want_to_pay")
@@ -30,8 +30,8 @@ def decided_requests(ctx: Context) -> ir.Table:
 @frame("coverage")
 def coverage_frame(ctx: Context) -> ir.Table:
     """Per period (and group): customers at end(P), and those with a CS activity in the last N days."""
-    customers = recent_customers(ctx, ctx.settings["coverage_days"])
-    touched = in_window(customers, ctx.table("cs_activities"), "occurred_at")
+    customers = customers_at_end(ctx)
+    touched = in_window(ctx, customers, ctx.table("cs_activities"), "occurred_at", ctx.settings["coverage_days"])
     touched = touched.group_by(["account_id", "idx"]).aggregate(activities=_.count())
     c = ctx.with_groups(attach(customers.select("account_id", "idx"), touched, ["account_id", "idx"]))
     agg = c.group_by(ctx.keys).aggregate(customers=_.count(), covered=c.activities.notnull().sum())
