@@ -235,3 +235,23 @@ def test_text_like_na_is_kept_not_read_as_empty(duck, write):
     assert report.written, report.problems
     assert duck.fetchall("SELECT name, country, plan FROM accounts WHERE account_id = 'x1'") == [
         ("NA Foods", "NA", "N/A")]
+
+
+def test_trailing_separator_on_every_line_is_accepted(duck, write):
+    """ERP and Excel exports often end each line with ';': an unnamed, empty last column."""
+    from sucesso.ingest import import_file
+
+    csv = write("csms.csv", "csm_id;name;role;\nc9;Ana;csm;\nc8;Bia;ism;\n")
+    report = import_file(duck, "csms", csv)
+    assert report.written and report.inserted == 2, report.problems
+    assert report.ignored_columns == []
+
+
+def test_a_value_under_an_unnamed_column_is_refused_with_its_row(duck, write):
+    from sucesso.ingest import import_file
+
+    csv = write("csms.csv", "csm_id;name;role;\nc9;Ana;csm;\nc8;Bia;ism;oops\n")
+    report = import_file(duck, "csms", csv)
+    assert not report.written
+    assert "row 3 has 'oops' in column 4, which the header does not name" in str(report.problems[0])
+    assert duck.fetchall("SELECT count(*) FROM csms WHERE csm_id IN ('c8', 'c9')") == [(0,)]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -165,14 +166,35 @@ def _open_csv(path, fmt, size, encoding, delimiter, on_progress) -> Source:
     delimiter = delimiter or sniff_delimiter(path, sample)
     header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
     columns = [h.strip() for h in header]
-    _check_header(path, columns)
-    source = Source(path, fmt, columns, iter(()), first_row=2, size=size,
+    # Exports that end every line with the separator leave unnamed columns at the end: they
+    # are read (so rows keep their width) and dropped, as long as they stay empty.
+    named = len(columns)
+    while named > 1 and not columns[named - 1]:
+        named -= 1
+    _check_header(path, columns[:named])
+    source = Source(path, fmt, columns[:named], iter(()), first_row=2, size=size,
                     detected={"encoding": encoding, "delimiter": delimiter})
-    source.batches = _csv_batches(source, encoding, delimiter, on_progress)
+    every = columns[:named] + [f"{UNNAMED}{i}" for i in range(named + 1, len(columns) + 1)]
+    source.batches = _csv_batches(source, every, encoding, delimiter, on_progress)
     return source
 
 
-def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> Iterator[pa.RecordBatch]:
+UNNAMED = "_unnamed_column_"
+
+
+def _without_unnamed(source: Source, batch: pa.RecordBatch, first: int) -> pa.RecordBatch:
+    """Drop the trailing unnamed columns, refusing a value found in one of them."""
+    for name in batch.schema.names[len(source.columns):]:
+        column = batch.column(name)
+        if column.null_count < len(column):
+            at = pc.index(pc.is_valid(column), True).as_py()
+            raise RejectedFile(source.path, f"row {first + at} has {column[at].as_py()!r} in column "
+                                            f"{name.removeprefix(UNNAMED)}, which the header does not name")
+    return batch.select(source.columns)
+
+
+def _csv_batches(source: Source, every: list[str], encoding: str, delimiter: str, on_progress
+                 ) -> Iterator[pa.RecordBatch]:
     bad: list[str] = []
 
     def invalid(row) -> str:
@@ -182,18 +204,19 @@ def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> 
     raw = pa.OSFile(source.path)
     stream = pa.input_stream(raw) if encoding in ("utf-8", "utf-8-sig") else pa.transcoding_input_stream(
         raw, encoding, "utf-8")
-    reader_options = pacsv.ReadOptions(block_size=BLOCK, column_names=source.columns, skip_rows=1, use_threads=True)
+    reader_options = pacsv.ReadOptions(block_size=BLOCK, column_names=every, skip_rows=1, use_threads=True)
     # Blank lines are kept (as empty rows, dropped later) so that rows keep the numbers a spreadsheet shows.
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
                                invalid_row_handler=invalid)
-    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in source.columns},
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in every},
                                    strings_can_be_null=True, null_values=[""])
     rows = 0
     try:
         reader = pacsv.open_csv(stream, read_options=reader_options, parse_options=parse, convert_options=convert)
         for batch in reader:
+            first = rows + source.first_row
             rows += batch.num_rows
-            yield batch
+            yield _without_unnamed(source, batch, first)
             if on_progress:
                 on_progress(raw.tell(), source.size)
     except pa.ArrowInvalid as exc:
@@ -213,12 +236,11 @@ def _csv_batches(source: Source, encoding: str, delimiter: str, on_progress) -> 
     finally:
         raw.close()
     if bad:
-        source.malformed = _locate_malformed(source, encoding, delimiter)
+        source.malformed = _locate_malformed(source, len(every), encoding, delimiter)
 
 
-def _locate_malformed(source: Source, encoding: str, delimiter: str) -> list[Problem]:
+def _locate_malformed(source: Source, width: int, encoding: str, delimiter: str) -> list[Problem]:
     """A second, slower pass, only when some rows had the wrong number of fields."""
-    width = len(source.columns)
     problems = []
     with open(source.path, encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
