@@ -32,7 +32,8 @@ def demo(tmp_path_factory, postgres):
     duck = str(folder / "demo.duckdb")
     pg = postgres.new_database()
     for url in (duck, pg):
-        assert runner.invoke(app, ["demo", "--accounts", "60", "--seed", "11", "--no-serve", "--db", url]).exit_code == 0
+        done = runner.invoke(app, ["demo", "--accounts", "60", "--seed", "11", "--no-serve", "--db", url])
+        assert done.exit_code == 0, done.output
     assert runner.invoke(app, ["export", str(folder / "export"), "--db", duck]).exit_code == 0
     return {"duckdb": duck, "postgres": pg, "spark": f"spark://local[2]?path={folder / 'export'}"}
 

@@ -103,3 +103,23 @@ def test_unit_economics_by_segment(kpis):
         {"period": "2024-02", "segment": "ent", "average_ticket": 700.0, "delinquency_rate": 0.5, "cac": None},
         {"period": "2024-02", "segment": "smb", "average_ticket": None, "delinquency_rate": 1.0, "cac": None},
     ]
+
+
+def test_average_ticket_by_category(kpis):
+    from sucesso.metrics.api import breakdown
+
+    def inv(account, amount, issued, category, status="paid"):
+        return {"account_id": account, "issued_at": issued, "amount": amount, "status": status,
+                "category": category}
+
+    ws = kpis(invoices=[
+        inv("a", 100, "2024-01-05", "subscription"), inv("b", 300, "2024-01-20", "subscription"),
+        inv("a", 50, "2024-01-10", "services"), inv("b", 999, "2024-01-11", "services", status="void"),
+        inv("a", 80, "2024-02-01", "subscription"),
+    ])
+    frame = breakdown(ws.store, "average_ticket_by_category", "2024-01", "2024-02")
+    got = sorted((r["period"], r["category"], int(r["invoices"]), float(r["average_ticket"]))
+                 for r in frame.to_dict("records"))
+    # Jan subscription: (100 + 300) / 2 = 200; services: 50 / 1 (the void 999 is left out); Feb: 80 / 1
+    assert got == [("2024-01", "services", 1, 50.0), ("2024-01", "subscription", 2, 200.0),
+                   ("2024-02", "subscription", 1, 80.0)]

@@ -38,6 +38,38 @@ def kpis(workspace: str | Store, keys=None, start: str = "", end: str = "", peri
             store.close()
 
 
+BREAKDOWNS = {
+    "average_ticket_by_category": "sucesso.metrics.unit_economics",
+    "feature_adoption": "sucesso.metrics.adoption",
+    "churn_reasons": "sucesso.metrics.operations",
+}
+
+
+def breakdown(workspace: str | Store, name: str, start: str, end: str, period: str = "month",
+              by: str | None = None) -> pd.DataFrame:
+    """A KPI that is a table per period rather than one value: per invoice category, per
+    feature, per churn reason. Rows carry `period` (and the --by group as its name)."""
+    import importlib
+
+    from sucesso.metrics.registry import Context
+
+    if name not in BREAKDOWNS:
+        raise KeyError(f"unknown breakdown {name!r}; the breakdowns are {', '.join(BREAKDOWNS)}")
+    store = open_store(workspace) if isinstance(workspace, str) else workspace
+    try:
+        ctx = Context(store.ibis(), periods(parse_month(start), parse_month(end), period), by)
+        build = getattr(importlib.import_module(BREAKDOWNS[name]), name)
+        frame = store.ibis().execute(build(ctx))
+    finally:
+        if isinstance(workspace, str):
+            store.close()
+    labels = {p.index: p.label for p in ctx.periods}
+    frame.insert(0, "period", frame.pop("idx").map(labels))
+    frame = frame.rename(columns={"grp": by} if by else {})
+    return frame.sort_values([c for c in frame.columns if c in ("period", by)] + [frame.columns[-1]],
+                             na_position="last").reset_index(drop=True)
+
+
 def currency(store: Store) -> str:
     return get_setting(store, "currency")
 

@@ -4,7 +4,8 @@ The `billing` frame puts, per period (and group), the invoices issued in P, the 
 owing a past-due invoice at end(P) and the acquisition spend of P beside the `movements`
 columns these KPIs divide by (customers, new and churned customers, MRR).
 
-Left for later: average_ticket per invoice category (METRICS.md "also per invoice category").
+average_ticket per invoice category is a table, not one value a period: see
+`average_ticket_by_category`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,32 @@ from sucesso.metrics.revenue import arpa
 MOVEMENTS = ("end_mrr", "customers_start", "customers_end", "new_customers", "churned_customers")
 
 
-def invoices_issued(ctx: Context, periods: ir.Table) -> ir.Table:
-    """invoice_amount, invoices: Σ amount and count of the invoices issued in P, void ones left out."""
+def issued_in_period(ctx: Context, periods: ir.Table) -> ir.Table:
+    """account_id, idx, [grp], category, amount: the invoices issued in P, void ones left out."""
     inv = ctx.table("invoices")
     live = inv.filter(inv.status != "void")
     issued = live.join(periods, [live.issued_at >= periods.start, live.issued_at < periods.end])
-    issued = ctx.with_groups(issued.select("account_id", "idx", "amount").view())
+    return ctx.with_groups(issued.select("account_id", "idx", "category", "amount").view())
+
+
+def invoices_issued(ctx: Context, periods: ir.Table) -> ir.Table:
+    """invoice_amount, invoices: Σ amount and count of the invoices issued in P, void ones left out."""
+    issued = issued_in_period(ctx, periods)
     return issued.group_by(ctx.keys).aggregate(invoice_amount=_.amount.sum(), invoices=_.count())
+
+
+def average_ticket_by_category(ctx: Context) -> ir.Table:
+    """idx, [grp], category, invoices, average_ticket: average_ticket per invoice category
+    (METRICS.md "also per invoice category", the "ticket médio" of each kind of charge).
+
+        average_ticket(P, c) = Σ amount / #invoices issued in P with category c, not void
+
+    Invoices without a category form their own row (category null). Only categories with
+    invoices in P get a row.
+    """
+    issued = issued_in_period(ctx, ctx.period_table())
+    agg = issued.group_by([*ctx.keys, "category"]).aggregate(invoices=_.count(), invoice_amount=_.amount.sum())
+    return agg.select(*ctx.keys, "category", "invoices", average_ticket=ratio(agg.invoice_amount, agg.invoices))
 
 
 def delinquent_customers(ctx: Context, periods: ir.Table) -> ir.Table:
