@@ -17,7 +17,7 @@ from sucesso import __version__
 from sucesso.config import workspace_url
 from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
-from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset
+from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset, with_preset
 from sucesso.ingest.problems import write_problems
 from sucesso.store import Store, StoreError, get_setting, open_store
 from sucesso.store.info import workspace_info
@@ -90,18 +90,6 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
         raise fail(str(exc)) from None
 
 
-def _merge(preset: ImportOptions, given: ImportOptions) -> ImportOptions:
-    """Options typed on the command line win over the preset's; a --map replaces the preset's map of that column."""
-    merged = ImportOptions(**{k: v for k, v in preset.__dict__.items()})
-    for key, value in given.__dict__.items():
-        if key == "mapping" and value:
-            kept = {src: dst for src, dst in preset.mapping.items() if dst not in value.values()}
-            merged.mapping = {**kept, **value}
-        elif value not in (None, {}, False):
-            merged.__dict__[key] = value
-    return merged
-
-
 def print_reports(reports: list[ImportReport], errors_file: str | None) -> bool:
     table = Table("file", "table", "inserted", "updated", "unchanged", "rejected", title="import")
     for r in reports:
@@ -157,7 +145,7 @@ def import_command(
                 preset_table, preset_options = load_preset(store, preset)
                 if file is None:
                     table_name, path = preset_table, target
-                given = _merge(preset_options, given)
+                given = with_preset(preset_options, given)
             with progress_bar(os.path.basename((path or target).rstrip("/"))) as (on_progress, on_phase):
                 if path is None:
                     if not os.path.isdir(target):

@@ -28,10 +28,12 @@ from sucesso.ingest.validate import (
     check_values,
 )
 from sucesso.store import Store, set_setting
+from sucesso.store.engines import DuckDBStore
 from sucesso.store.schema import CANONICAL, Table, arrow_schema
 from sucesso.store.schema import table as table_named
 
 Phase = Callable[[str], None]
+DUCKDB_TYPES = DuckDBStore.types  # the scratch database is DuckDB whatever the workspace
 
 
 @dataclass
@@ -155,7 +157,7 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
         absent = [c for c in table.columns if c.name not in mapping.values() and c.name != table.extras_column]
         defaults = [c.name for c in absent if c.default]
         for name in defaults:
-            scratch.con.execute(f"ALTER TABLE typed ADD COLUMN {quote(name)} {_duck_type(table, name)}")
+            scratch.con.execute(f"ALTER TABLE typed ADD COLUMN {quote(name)} {DUCKDB_TYPES[table.column(name).type]}")
             scratch.con.execute(f"UPDATE typed SET {quote(name)} = {table.column(name).default}")
         for name in mapping.values():
             if table.column(name).default:
@@ -189,12 +191,6 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
         return report
     finally:
         scratch.close()
-
-
-def _duck_type(table: Table, name: str) -> str:
-    from sucesso.store.engines import DuckDBStore
-
-    return DuckDBStore.types[table.column(name).type]
 
 
 def canonical_json(text: str | None) -> str | None:

@@ -33,3 +33,15 @@ def delete_preset(store: Store, name: str) -> bool:
         found = store.fetchall("SELECT count(*) FROM import_presets WHERE name = ?", (name,))[0][0]
         store.execute("DELETE FROM import_presets WHERE name = ?", (name,))
     return bool(found)
+
+
+def with_preset(preset: ImportOptions, given: ImportOptions) -> ImportOptions:
+    """Options given with the import win over the preset's; a --map replaces the preset's map of that column."""
+    merged = ImportOptions(**{k: v for k, v in preset.__dict__.items()})
+    for key, value in given.__dict__.items():
+        if key == "mapping" and value:
+            kept = {src: dst for src, dst in preset.mapping.items() if dst not in value.values()}
+            merged.mapping = {**kept, **value}
+        elif value not in (None, {}, False):
+            merged.__dict__[key] = value
+    return merged

@@ -20,9 +20,7 @@ def beside(ctx: Context, *aggregates: ir.Table) -> ir.Table:
     """
     out = ibis.union(*[a.select(*ctx.keys) for a in aggregates], distinct=True).view()
     for a in aggregates:
-        a = a.view()
-        on = [out.idx == a.idx] + ([out.grp.identical_to(a.grp)] if ctx.by else [])
-        out = out.left_join(a, on).drop(*[f"{k}_right" for k in ctx.keys]).view()
+        out = ctx.left_join_on_keys(out, a.view())
     return out
 
 

@@ -138,7 +138,13 @@ class Context:
         grid = self.period_table().select("idx")
         if self.by:
             grid = grid.cross_join(self.groups().select("grp").distinct())
-        # grp may be null (accounts without a segment…): match it null-safely, not with `=`
-        on = [grid.idx == aggregated.idx] + ([grid.grp.identical_to(aggregated.grp)] if self.by else [])
-        joined = grid.left_join(aggregated, on).drop(*[f"{k}_right" for k in self.keys]).view()
+        joined = self.left_join_on_keys(grid, aggregated)
         return joined.mutate(**{k: joined[k].fill_null(v) for k, v in fill.items()})
+
+    def left_join_on_keys(self, left: ir.Table, right: ir.Table) -> ir.Table:
+        """left ⟕ right on ctx.keys, right's copy of the keys dropped.
+
+        grp may be null (accounts without a segment…): it is matched null-safely, not with `=`.
+        """
+        on = [left.idx == right.idx] + ([left.grp.identical_to(right.grp)] if self.by else [])
+        return left.left_join(right, on).drop(*[f"{k}_right" for k in self.keys]).view()
