@@ -136,8 +136,8 @@ def test_adoption_by_segment(kpis):
 
 def feature_rows(ws, first, last, by=None):
     """feature_adoption as sorted tuples (period, [group], event, name, value), NaN/NA read as None."""
-    ctx = Context(ws.store.ibis(), periods(first, last), by)
-    frame = ws.store.ibis().execute(feature_adoption(ctx))
+    with Context(ws.store.ibis(), periods(first, last), by) as ctx:
+        frame = ws.store.ibis().execute(feature_adoption(ctx))
     label = {p.index: p.label for p in ctx.periods}
     rows = [tuple(None if pd.isna(v) else v for v in (label[r["idx"]], *([r["grp"]] if by else []), r["event"],
                                                      r["name"], r["value"]))

@@ -90,8 +90,8 @@ def test_portfolio_by_csm_equals_customers_and_mrr_by_csm(kpis):
 
 
 def reasons(ws, first, last):
-    ctx = Context(ws.store.ibis(), periods(first, last))
-    frame = ws.store.ibis().execute(churn_reasons(ctx))
+    with Context(ws.store.ibis(), periods(first, last)) as ctx:
+        frame = ws.store.ibis().execute(churn_reasons(ctx))
     label = {p.index: p.label for p in ctx.periods}
     return sorted((label[r["idx"]], r["reason_code"], int(r["requests"]), float(r["lost_mrr"]), bool(r["generic"]))
                   for r in frame.to_dict("records"))
@@ -111,8 +111,8 @@ def test_churn_reasons_count_lost_mrr_and_flag_generic_codes(kpis):
 
 def test_churn_reasons_by_csm(kpis):
     ws = portfolio_workspace(kpis)
-    ctx = Context(ws.store.ibis(), periods(dt.date(2024, 1, 1), dt.date(2024, 1, 1)), "csm")
-    frame = ws.store.ibis().execute(churn_reasons(ctx))
+    with Context(ws.store.ibis(), periods(dt.date(2024, 1, 1), dt.date(2024, 1, 1)), "csm") as ctx:
+        frame = ws.store.ibis().execute(churn_reasons(ctx))
     got = sorted(((None if pd.isna(r["grp"]) else r["grp"], r["reason_code"], int(r["requests"]))
                   for r in frame.to_dict("records")), key=str)
     assert got == sorted([("ana", "price", 1), ("ana", "no_value", 1), (None, "price", 1)], key=str)

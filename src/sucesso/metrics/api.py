@@ -57,9 +57,9 @@ def breakdown(workspace: str | Store, name: str, start: str, end: str, period: s
         raise KeyError(f"unknown breakdown {name!r}; the breakdowns are {', '.join(BREAKDOWNS)}")
     store = open_store(workspace) if isinstance(workspace, str) else workspace
     try:
-        ctx = Context(store.ibis(), periods(parse_month(start), parse_month(end), period), by)
         build = getattr(importlib.import_module(BREAKDOWNS[name]), name)
-        frame = store.ibis().execute(build(ctx))
+        with Context(store.ibis(), periods(parse_month(start), parse_month(end), period), by) as ctx:
+            frame = store.ibis().execute(build(ctx))
     finally:
         if isinstance(workspace, str):
             store.close()

@@ -40,7 +40,7 @@ def floor(store) -> None:
 
 def recompute(store, months: int) -> None:
     from sucesso.metrics.api import data_end
-    from sucesso.metrics.cohorts import cohort_table
+    from sucesso.metrics.cohorts import cohort_tables
     from sucesso.metrics.evaluate import evaluate, select_metrics
     from sucesso.metrics.periods import periods
 
@@ -48,8 +48,7 @@ def recompute(store, months: int) -> None:
     last = add_months(last, -1)
     first = add_months(last, -(months - 1))
     evaluate(store.ibis(), select_metrics(), periods(first, last))
-    for kind in ("logo", "revenue"):
-        cohort_table(store.ibis(), kind, first, last)
+    cohort_tables(store.ibis(), first, last)
 
 
 def measure(url: str, what: str, months: int) -> dict:

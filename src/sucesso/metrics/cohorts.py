@@ -17,7 +17,7 @@ import datetime as dt
 import pandas as pd
 from ibis import _
 
-from sucesso.metrics.mrr import first_paid, mrr_at
+from sucesso.metrics.mrr import customers_at_end, first_paid
 from sucesso.metrics.periods import periods
 from sucesso.metrics.registry import Context
 
@@ -29,30 +29,37 @@ def cohort_table(backend, kind: str, first: dt.date, last: dt.date) -> pd.DataFr
     of accounts first paid that month; the cells are fractions (see the module docstring)."""
     if kind not in KINDS:
         raise ValueError(f"a cohort table is {' or '.join(KINDS)}, not {kind!r}")
+    return cohort_tables(backend, first, last)[kind]
+
+
+def cohort_tables(backend, first: dt.date, last: dt.date) -> dict[str, pd.DataFrame]:
+    """Both cohort tables, {"logo": …, "revenue": …}, from one pass over the subscriptions."""
     months = periods(first, last, "month")
-    ctx = Context(backend, months)
-    subs, p = backend.table("subscriptions"), ctx.period_table()
-    starts = first_paid(subs)
-    cohort = starts.join(p, [starts.first_paid_at >= p.start, starts.first_paid_at < p.end])
-    cohort = cohort.select("account_id", cohort="idx").view()
-    paid = mrr_at(subs.semi_join(cohort, "account_id"), ctx.instants(lambda m: m.end))
-    paid = paid.join(cohort, "account_id").view()
-    cells = paid.filter(paid.idx >= paid.cohort).group_by(["cohort", "idx"]).aggregate(
-        customers=_.count(), mrr=_.mrr.sum())
-    accounts = backend.execute(cohort.group_by("cohort").aggregate(accounts=_.count()))
-    values = backend.execute(cells)
+    with Context(backend, months) as ctx:
+        subs, p = backend.table("subscriptions"), ctx.period_table()
+        starts = first_paid(subs)
+        cohort = starts.join(p, [starts.first_paid_at >= p.start, starts.first_paid_at < p.end])
+        cohort = cohort.select("account_id", cohort="idx").view()
+        paid = customers_at_end(ctx).join(cohort, "account_id").view()
+        cells = paid.filter(paid.idx >= paid.cohort).group_by(["cohort", "idx"]).aggregate(
+            customers=_.count(), mrr=_.mrr.sum())
+        accounts = backend.execute(cohort.group_by("cohort").aggregate(accounts=_.count()))
+        values = backend.execute(cells)
 
     n = len(months)
-    measure = "customers" if kind == "logo" else "mrr"
-    kept = {(int(r.cohort), int(r.idx)): float(getattr(r, measure)) for r in values.itertuples()}
-    sizes = ({int(r.cohort): int(r.accounts) for r in accounts.itertuples()} if kind == "logo"
-             else {c: kept.get((c, c), 0.0) for c in range(1, n + 1)})
+    logo_sizes = {int(r.cohort): int(r.accounts) for r in accounts.itertuples()}
 
-    def cell(c: int, k: int) -> float | None:
-        size = sizes.get(c, 0)
-        return kept.get((c, c + k), 0.0) / size if c + k <= n and size else None
+    def table(measure: str) -> pd.DataFrame:
+        kept = {(int(r.cohort), int(r.idx)): float(getattr(r, measure)) for r in values.itertuples()}
+        sizes = logo_sizes if measure == "customers" else {c: kept.get((c, c), 0.0) for c in range(1, n + 1)}
 
-    table = pd.DataFrame({"cohort": [m.label for m in months], "size": [sizes.get(m.index, 0) for m in months]})
-    for k in range(n):
-        table[f"m{k}"] = pd.Series([cell(m.index, k) for m in months], dtype=object)
-    return table
+        def cell(c: int, k: int) -> float | None:
+            size = sizes.get(c, 0)
+            return kept.get((c, c + k), 0.0) / size if c + k <= n and size else None
+
+        out = pd.DataFrame({"cohort": [m.label for m in months], "size": [sizes.get(m.index, 0) for m in months]})
+        for k in range(n):
+            out[f"m{k}"] = pd.Series([cell(m.index, k) for m in months], dtype=object)
+        return out
+
+    return {"logo": table("customers"), "revenue": table("mrr")}

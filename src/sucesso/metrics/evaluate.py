@@ -34,17 +34,16 @@ def evaluate(backend, chosen: list[Metric], span: list[Period], by: str | None =
     """
     if by is not None and by not in GROUPS:
         raise ValueError(f"--by must be one of {', '.join(GROUPS)}, not {by!r}")
-    ctx = Context(backend, span, by)
-    if settings:
-        ctx.settings.update(settings)
-    result: pd.DataFrame | None = None
-    for frame_name in dict.fromkeys(m.frame for m in chosen):
-        t = ctx.frame(frame_name)
-        expr = t.select(*ctx.keys, *[m(t) for m in chosen if m.frame == frame_name])
-        part = backend.execute(expr)
-        if by:  # plain objects: an empty Arrow-backed string column cannot be merged
-            part["grp"] = part["grp"].astype(object)
-        result = part if result is None else result.merge(part, on=ctx.keys, how="outer")
+    with Context(backend, span, by) as ctx:
+        if settings:
+            ctx.settings.update(settings)
+        result: pd.DataFrame | None = None
+        for frame_name in dict.fromkeys(m.frame for m in chosen):
+            t = ctx.frame(frame_name)
+            part = backend.execute(t.select(*ctx.keys, *[m(t) for m in chosen if m.frame == frame_name]))
+            if by:  # plain objects: an empty Arrow-backed string column cannot be merged
+                part["grp"] = part["grp"].astype(object)
+            result = part if result is None else result.merge(part, on=ctx.keys, how="outer")
     labels = {p.index: p.label for p in span}
     result.insert(0, "period", result["idx"].map(labels))
     result = result.rename(columns={"grp": by} if by else {})

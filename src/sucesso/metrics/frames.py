@@ -8,7 +8,6 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from sucesso.metrics.mrr import mrr_at
 from sucesso.metrics.registry import Context
 
 
@@ -30,35 +29,49 @@ def last_days(ctx: Context, days: int) -> ir.Table:
     return ctx.period_table().join(since, "idx").select("idx", "since", until="end").view()
 
 
-def customers_at_end(ctx: Context) -> ir.Table:
-    """account_id, idx, mrr: the customers at end(P), to pair with `in_window(ctx, rows, at, days)`."""
-    return mrr_at(ctx.table("subscriptions"), ctx.instants(lambda p: p.end))
-
-
 def window_days(ctx: Context, days: int) -> ir.Table:
-    """day, idx: the calendar days of the window [end(P) − days, end(P)) of every period.
+    """day, idx, bit: the calendar days of the window [end(P) − days, end(P)) of every period,
+    each with its own bit (1 << its place in the window) for `days_in(bit_or(bit))`, in
+    windows of up to MAX_WINDOW_DAYS days (null in longer ones).
 
     Period ends fall at midnight, so a row is in a window exactly when its day is.
     """
-    pairs = [(p.end - dt.timedelta(days=d + 1), p.index) for p in ctx.periods for d in range(days)]
-    return ibis.memtable(pa.table({"day": pa.array([d for d, _ in pairs], pa.date32()),
-                                   "idx": pa.array([i for _, i in pairs], pa.int64())}))
+    bits = days <= MAX_WINDOW_DAYS
+    rows = [(p.end - dt.timedelta(days=d + 1), p.index, 1 << d if bits else None)
+            for p in ctx.periods for d in range(days)]
+    day, idx, bit = zip(*rows) if rows else ((), (), ())
+    return ibis.memtable(pa.table({"day": pa.array(day, pa.date32()), "idx": pa.array(idx, pa.int64()),
+                                   "bit": pa.array(bit, pa.int64())}))
+
+
+def windowed(ctx: Context, rows: ir.Table, at: str, days: int) -> ir.Table:
+    """idx, day, bit and the columns of `rows`: each row once per period whose last `days`
+    days hold its timestamp `at`.
+
+    An equi-join on the day: a range join against the windows is many times slower on tens of
+    millions of events. Aggregate these per (account_id, idx) before joining the customers:
+    the aggregate is far smaller than the rows.
+    """
+    dated = rows.mutate(day=rows[at].date())
+    return dated.join(window_days(ctx, days), "day").select(*dated.columns, "idx", "bit").view()
 
 
 def in_window(ctx: Context, customers: ir.Table, rows: ir.Table, at: str, days: int) -> ir.Table:
     """idx, day and the columns of `rows` (account_id, a timestamp `at`): each customer's rows in
-    the last `days` of each period.
-
-    Rows are tagged with their windows through an equi-join on the day (a range join against
-    the windows, or joining customers to rows on account_id first, is many times slower on
-    tens of millions of events), then matched to the customers on (account_id, idx).
-    """
-    cal = window_days(ctx, days)
-    dated = rows.mutate(day=rows[at].date())
-    tagged = dated.join(cal, "day").select(*dated.columns, "idx").view()
+    the last `days` of each period (`windowed`, matched to the customers on (account_id, idx))."""
+    tagged = windowed(ctx, rows, at, days)
     c = customers.select(c_account="account_id", c_idx="idx")
     j = tagged.join(c, [tagged.account_id == c.c_account, tagged.idx == c.c_idx])
-    return j.select("idx", *dated.columns).view()
+    return j.select("idx", *rows.columns, "day").view()
+
+
+MAX_WINDOW_DAYS = 62
+
+
+def days_in(mask: ir.IntegerValue, days: int) -> ir.IntegerValue:
+    """How many days a mask of a `days`-day window holds (a bit_or of `window_days` bits): the
+    sum of its bits, in plain integer arithmetic that every engine runs alike."""
+    return sum(((mask >> k) & 1 for k in range(1, days)), mask & 1)
 
 
 def attach(t: ir.Table, other: ir.Table, keys: list[str]) -> ir.Table:

@@ -23,6 +23,11 @@ def mrr_at(subscriptions: ir.Table, instants: ir.Table) -> ir.Table:
             .filter(_.mrr > 0))
 
 
+def customers_at_end(ctx: Context) -> ir.Table:
+    """account_id, idx, mrr: the customers at end(P) (MRR > 0 just before it), shared by the frames."""
+    return ctx.shared("customers_at_end", lambda: mrr_at(ctx.table("subscriptions"), ctx.instants(lambda p: p.end)))
+
+
 def first_paid(subscriptions: ir.Table) -> ir.Table:
     """account_id, first_paid_at: when the account first became a customer."""
     paid = subscriptions.filter(_.mrr > 0)
@@ -35,7 +40,7 @@ def account_periods(ctx: Context) -> ir.Table:
     One row per account and period where S_a > 0 or E_a > 0.
     """
     subs = ctx.table("subscriptions")
-    ends = mrr_at(subs, ctx.instants(lambda p: p.end))
+    ends = customers_at_end(ctx)
     starts = mrr_at(subs, ctx.instants(lambda p: p.start)).select(
         s_account=_.account_id, s_idx=_.idx, start_mrr=_.mrr)
     both = ends.outer_join(starts, [ends.account_id == starts.s_account, ends.idx == starts.s_idx])
@@ -95,7 +100,7 @@ def retention_12m(ctx: Context) -> ir.Table:
     subs = ctx.table("subscriptions")
     then = mrr_at(subs, ctx.instants(lambda p: add_months(p.end, -12))).select(
         "account_id", "idx", mrr_then="mrr")
-    now = mrr_at(subs, ctx.instants(lambda p: p.end)).select(n_account="account_id", n_idx="idx", mrr_now="mrr")
+    now = customers_at_end(ctx).select(n_account="account_id", n_idx="idx", mrr_now="mrr")
     j = then.left_join(now, [then.account_id == now.n_account, then.idx == now.n_idx])
     zero = ibis.literal(0).cast(subs.mrr.type())
     cohort = ctx.with_groups(j.select("account_id", "idx", "mrr_then", mrr_now=j.mrr_now.fill_null(zero)).view())

@@ -9,7 +9,8 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
-from sucesso.metrics.frames import attach, customers_at_end, in_window
+from sucesso.metrics.frames import attach, in_window
+from sucesso.metrics.mrr import customers_at_end
 from sucesso.metrics.registry import Context, frame, metric, ratio
 
 GENERIC_REASONS = ("unknown", "other", "no_value", "did_not_want_to_pay")

@@ -85,6 +85,18 @@ class Context:
     settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     _frames: dict[str, ir.Table] = field(default_factory=dict)
 
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Drop the shared tables this evaluation computed (use the Context in a `with`)."""
+        for t in self._frames.values():
+            t.release()
+        self._frames.clear()
+
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
 
@@ -118,8 +130,19 @@ class Context:
         return accounts.select("account_id", grp=accounts[GROUPS[self.by]] if self.by else ibis.null("string"))
 
     def frame(self, name: str) -> ir.Table:
+        """A frame, computed once per evaluation (frames read each other's rows)."""
+        return self.shared(name, lambda: FRAMES[name](self))
+
+    def shared(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """A table that several frames read, computed once in the engine per evaluation: Ibis's
+        `cache()` (a temporary table, or a persisted DataFrame on Spark) instead of one copy of
+        its query inside every query that reads it."""
         if name not in self._frames:
-            self._frames[name] = FRAMES[name](self)
+            t = build()
+            # every column nullable: Ibis infers NOT NULL for some columns an outer join fills
+            # with nulls, and the cached table would refuse them
+            t = t.cast({c: dtype.copy(nullable=True) for c, dtype in t.schema().items() if not dtype.nullable})
+            self._frames[name] = t.cache()
         return self._frames[name]
 
     def with_groups(self, t: ir.Table) -> ir.Table:

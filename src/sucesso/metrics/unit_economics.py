@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from sucesso.metrics.frames import beside
-from sucesso.metrics.mrr import mrr_at
+from sucesso.metrics.mrr import customers_at_end
 from sucesso.metrics.registry import Context, frame, metric, ratio
 from sucesso.metrics.retention import logo_churn_rate
 from sucesso.metrics.revenue import arpa
@@ -63,7 +63,7 @@ def delinquent_customers(ctx: Context, periods: ir.Table) -> ir.Table:
     late = live.join(periods, [live.issued_at < periods.end, live.due_at < periods.end,
                                live.paid_at.isnull() | (live.paid_at >= periods.end)])
     late = late.select("account_id", "idx").distinct().view()
-    customers = mrr_at(ctx.table("subscriptions"), ctx.instants(lambda p: p.end)).select("account_id", "idx")
+    customers = customers_at_end(ctx).select("account_id", "idx")
     owing = ctx.with_groups(late.join(customers, ["account_id", "idx"]).select("account_id", "idx").view())
     return owing.group_by(ctx.keys).aggregate(delinquent_customers=_.count())
 

@@ -45,6 +45,32 @@ def session(master: str):
     return _SESSION
 
 
+def _mend_ibis_pyspark() -> None:
+    """Two gaps in Ibis's PySpark backend that the metrics step into:
+    - its compiler has no rule for BIT_OR, which Spark SQL has had since 3.0;
+    - `Table.cache()` compiles the query without first registering the in-memory tables it
+      reads (the period calendar), so Spark cannot find them.
+    """
+    from ibis.backends.pyspark import Backend
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    if getattr(Backend, "_sucesso_mended", False):
+        return
+
+    def visit_BitOr(self, op, *, arg, where):
+        return self.agg.bit_or(arg, where=where)
+
+    create_cached = Backend._create_cached_table
+
+    def _create_cached_table(self, name, expr):
+        self._run_pre_execute_hooks(expr)
+        return create_cached(self, name, expr)
+
+    PySparkCompiler.visit_BitOr = visit_BitOr
+    Backend._create_cached_table = _create_cached_table
+    Backend._sucesso_mended = True
+
+
 class SparkStore(Store):
     engine = "spark"
 
@@ -79,6 +105,7 @@ class SparkStore(Store):
         if self._ibis is None:
             import ibis
 
+            _mend_ibis_pyspark()
             self._ibis = ibis.pyspark.connect(self.spark)
             missing = [t.name for t in CANONICAL if not self._table_path(t.name)]
             if missing:
