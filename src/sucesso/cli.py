@@ -388,6 +388,11 @@ def demo_command(
                   "`sucesso export`.")
 
 
+from sucesso.commands import load_all  # noqa: E402  (they add to `app`, defined above)
+
+load_all()
+
+
 def run() -> None:  # pragma: no cover - console entry point convenience
     app(prog_name="sucesso")
 
