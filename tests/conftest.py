@@ -131,3 +131,16 @@ def write(tmp_path):
         return str(path)
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory) -> str:
+    """A DuckDB workspace holding the demo company (800 accounts, seed 7), made once per session.
+    Read it, do not change it: every test of the session shares it."""
+    from sucesso.demo.load import load_demo
+    from sucesso.store import open_store
+
+    url = str(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    with open_store(url) as store:
+        load_demo(store, accounts=800, seed=7)
+    return url

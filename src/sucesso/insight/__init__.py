@@ -1,0 +1,1 @@
+"""Insight: churn risk, survival, retention forecasts and success factors (DESIGN.md)."""
