@@ -39,7 +39,7 @@ def window_days(ctx: Context, days: int) -> ir.Table:
     bits = days <= MAX_WINDOW_DAYS
     rows = [(p.end - dt.timedelta(days=d + 1), p.index, 1 << d if bits else None)
             for p in ctx.periods for d in range(days)]
-    day, idx, bit = zip(*rows) if rows else ((), (), ())
+    day, idx, bit = zip(*rows, strict=True) if rows else ((), (), ())
     return ibis.memtable(pa.table({"day": pa.array(day, pa.date32()), "idx": pa.array(idx, pa.int64()),
                                    "bit": pa.array(bit, pa.int64())}))
 
