@@ -142,5 +142,5 @@ def demo_url(tmp_path_factory) -> str:
 
     url = str(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     with open_store(url) as store:
-        load_demo(store, accounts=800, seed=7)
+        load_demo(store, accounts=800, seed=7, health_history=False)
     return url

@@ -369,6 +369,8 @@ def demo_command(
     language: Annotated[str, typer.Option(help="pt_BR (default) or en.")] = "pt_BR",
     no_serve: Annotated[bool, typer.Option(
         "--no-serve", help="Load the data and stop (do not start the web app).")] = False,
+    history: Annotated[bool, typer.Option(
+        help="Score every customer's health on every day of the three years.")] = True,
     db: DbOption = None,
 ) -> None:
     """Create a realistic synthetic subscription company in the workspace."""
@@ -377,7 +379,8 @@ def demo_command(
     with workspace(db) as store:
         with progress_bar("demo company") as (_, on_phase):
             try:
-                load_demo(store, accounts=accounts, seed=seed, language=language, on_phase=on_phase)
+                load_demo(store, accounts=accounts, seed=seed, language=language, on_phase=on_phase,
+                          health_history=history)
             except DemoRefused as exc:
                 raise fail(str(exc)) from None
         info = workspace_info(store)

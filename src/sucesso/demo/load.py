@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sucesso.health.history import HISTORY, compute_history, default_as_of, first_day
 from sucesso.ingest import write_batches
 from sucesso.store import Store, get_setting, set_setting
 from sucesso.store.engines import quote
@@ -21,8 +22,9 @@ def holds_data(store: Store) -> bool:
 
 
 def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str = "pt_BR",
-              on_phase: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Generate the company and write it, replacing an earlier demo; refuse to mix with real data.
+              on_phase: Callable[[str], None] | None = None, health_history: bool = True) -> dict[str, int]:
+    """Generate the company and write it, replacing an earlier demo; refuse to mix with real data;
+    then score every customer on every day of its three years (health_history).
 
     One transaction: a demo interrupted half way leaves the workspace as it was.
     """
@@ -38,7 +40,7 @@ def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str =
                 raise DemoRefused(f"the workspace {store.url} holds data that is not a demo; "
                                   "use another --db for the demo")
             phase("clearing the previous demo")
-            for table in reversed(CANONICAL):
+            for table in (*reversed(CANONICAL), HISTORY):
                 store.execute(f"DELETE FROM {quote(table.name)}")
         # Batch by batch (≤ 1M rows each), so memory stays bounded at 100,000 accounts; the
         # generator's keys are unique across batches by construction.
@@ -52,4 +54,9 @@ def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str =
         set_setting(store, "demo", f"accounts={accounts} seed={seed} language={language}")
         set_setting(store, "currency", CURRENCY[language])
         set_setting(store, "locale", language)
+        if health_history:
+            first, last = first_day(store), default_as_of(store)
+            phase(f"scoring the health of every customer, every day from {first} to {last}")
+            written["health_scores"] = compute_history(store, first, last,
+                                                       on_progress=lambda d: phase(f"health scored up to {d}"))
     return written

@@ -59,3 +59,24 @@ def churned_between(all_lives: pd.DataFrame, since: dt.datetime, until: dt.datet
     running = (all_lives["started_at"] < since) & (ended.isna() | (ended >= since))
     stopped = running & ended.notna() & (ended < until)
     return pd.Index(all_lives.loc[stopped, "account_id"].unique(), name="account_id")
+
+
+def churn_labels(all_lives: pd.DataFrame, dates: list[dt.date], horizon_days: int = 90) -> pd.DataFrame:
+    """account_id, as_of, churned: for each date T, the accounts that churned in (T, T + horizon]
+    (`churned_between`). Accounts not listed did not churn then."""
+    frames = []
+    for d in dates:
+        t = dt.datetime(d.year, d.month, d.day)
+        hit = churned_between(all_lives, t, t + dt.timedelta(days=horizon_days))
+        frames.append(pd.DataFrame({"account_id": hit, "as_of": d, "churned": True}))
+    if not frames:
+        return pd.DataFrame({"account_id": [], "as_of": [], "churned": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def with_churn_labels(rows: pd.DataFrame, all_lives: pd.DataFrame, horizon_days: int = 90) -> pd.DataFrame:
+    """rows (account_id, as_of, …) with a bool `churned` column: churned in (as_of, as_of + horizon]."""
+    labels = churn_labels(all_lives, sorted(set(rows["as_of"])), horizon_days)
+    out = rows.merge(labels, on=["account_id", "as_of"], how="left")
+    out["churned"] = out["churned"].astype("boolean").fillna(False).astype(bool)
+    return out

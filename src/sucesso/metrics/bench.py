@@ -92,7 +92,7 @@ def run(accounts: int, months: int, folder: str, seed: int = 7, on_phase=None) -
         if get_setting(store, "demo") != wanted:
             phase(f"generating the demo company with {accounts:,} accounts")
             t0 = time.perf_counter()
-            load_demo(store, accounts=accounts, seed=seed, on_phase=phase)
+            load_demo(store, accounts=accounts, seed=seed, on_phase=phase, health_history=False)
             generated = round(time.perf_counter() - t0, 1)
         rows = {t: store.count(t) for t in ("accounts", "subscriptions", "usage_events", "invoices")}
     phase("floor: one aggregate scan of every table")

@@ -35,11 +35,19 @@ class Period:
 
     @property
     def label(self) -> str:
+        if self.kind == "as_of":
+            return f"{self.end:%Y-%m-%d}"
         if self.kind == "month":
             return f"{self.start:%Y-%m}"
         if self.kind == "quarter":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
         return f"{self.start.year}"
+
+
+def as_of(dates: list[dt.date]) -> list[Period]:
+    """One instant per date (kind "as_of", start = end = the date), for the frame helpers that
+    read `end(P)`: a health score or a churn-risk feature as of a date is read at its midnight."""
+    return [Period(i, d, d, "as_of") for i, d in enumerate(dates, start=1)]
 
 
 def align(day: dt.date, kind: str) -> dt.date:

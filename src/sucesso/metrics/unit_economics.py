@@ -51,6 +51,19 @@ def average_ticket_by_category(ctx: Context) -> ir.Table:
     return agg.select(*ctx.keys, "category", "invoices", average_ticket=ratio(agg.invoice_amount, agg.invoices))
 
 
+def past_due(ctx: Context, periods: ir.Table) -> ir.Table:
+    """account_id, idx, invoice_id, amount: the invoices past due and unpaid at end(P).
+
+    issued_at < end(P), due_at < end(P), paid_at null or ≥ end(P), status not void. An invoice
+    without due_at is never past due, nor one marked paid whose payment date is unknown.
+    """
+    inv = ctx.table("invoices")
+    live = inv.filter((inv.status != "void") & ~((inv.status == "paid") & inv.paid_at.isnull()))
+    late = live.join(periods, [live.issued_at < periods.end, live.due_at < periods.end,
+                               live.paid_at.isnull() | (live.paid_at >= periods.end)])
+    return late.select("account_id", "idx", "invoice_id", "amount").view()
+
+
 def delinquent_customers(ctx: Context, periods: ir.Table) -> ir.Table:
     """delinquent_customers: customers at end(P) (E_a > 0) owing a past-due invoice then.
 
@@ -58,11 +71,7 @@ def delinquent_customers(ctx: Context, periods: ir.Table) -> ir.Table:
     ≥ end(P), status not void. An invoice without due_at is never past due, nor one marked
     paid whose payment date is unknown.
     """
-    inv = ctx.table("invoices")
-    live = inv.filter((inv.status != "void") & ~((inv.status == "paid") & inv.paid_at.isnull()))
-    late = live.join(periods, [live.issued_at < periods.end, live.due_at < periods.end,
-                               live.paid_at.isnull() | (live.paid_at >= periods.end)])
-    late = late.select("account_id", "idx").distinct().view()
+    late = past_due(ctx, periods).select("account_id", "idx").distinct().view()
     customers = customers_at_end(ctx).select("account_id", "idx")
     owing = ctx.with_groups(late.join(customers, ["account_id", "idx"]).select("account_id", "idx").view())
     return owing.group_by(ctx.keys).aggregate(delinquent_customers=_.count())

@@ -123,6 +123,18 @@ class Store:
     def _append_arrow(self, name: str, batch: pa.RecordBatch) -> None:
         raise NotImplementedError
 
+    def replace_rows(self, table: Table, where: str, params: tuple, batches: Iterable[pa.RecordBatch]) -> int:
+        """Delete the rows of `table` matching `where` (SQL with `?` parameters) and append
+        `batches` in their place, in one transaction; returns the rows written."""
+        rows = 0
+        with self.transaction():
+            self.execute(f"DELETE FROM {quote(table.name)} WHERE {where}", params)
+            for batch in batches:
+                if batch.num_rows:
+                    self._append_arrow(table.name, batch)
+                    rows += batch.num_rows
+        return rows
+
     def upsert(self, table: Table, columns: list[str], batches: Iterable[pa.RecordBatch],
                insert_only: tuple[str, ...] = ()) -> UpsertCounts:
         """Insert new keys, update changed rows in place, leave equal rows alone.

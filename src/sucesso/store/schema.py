@@ -331,6 +331,34 @@ TABLES: tuple[Table, ...] = (
         since=2,
         canonical=False,
     ),
+    # Version 3: health score history (health/history.py), one row per account and day.
+    Table(
+        "health_scores",
+        (
+            _id("account_id"),
+            Column("as_of", "date", required=True),
+            Column("score", "double", required=True, min=0, max=100),
+            _text("band", required=True, max_length=ID),
+            _text("model", required=True, max_length=ID),
+            Column("components", "json", required=True, max_length=JSON_TEXT),
+        ),
+        key=("account_id", "as_of"),
+        since=3,
+        canonical=False,
+    ),
+    # Version 3: trained churn-risk models (insight/risk.py), the latest one in use.
+    Table(
+        "risk_models",
+        (
+            _text("name", required=True, max_length=ID),
+            _ts("trained_at", required=True),
+            Column("report", "json", required=True, max_length=JSON_TEXT),
+            _text("body", required=True, max_length=200_000_000),
+        ),
+        key=("name",),
+        since=3,
+        canonical=False,
+    ),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

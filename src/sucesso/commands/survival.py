@@ -1,0 +1,147 @@
+"""`sucesso survival` (Kaplan–Meier curves of the first customer life) and `sucesso forecast
+retention` (the shifted-beta-geometric retention forecast). The numbers come from
+sucesso.insight.survival and sucesso.insight.forecast; this module only calls and prints."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from babel.numbers import format_decimal
+from rich import box
+from rich.table import Table
+
+from sucesso.cli import DbOption, app, fail, out, workspace
+from sucesso.formatting import babel_locale, format_value
+from sucesso.store import get_setting
+
+forecast_app = typer.Typer(help="Forecasts from a workspace's history.", no_args_is_help=True)
+app.add_typer(forecast_app, name="forecast")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shares as fractions, undefined as null).")]
+LangOption = Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")]
+
+
+def print_json(payload: dict) -> None:
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+@app.command("survival")
+def survival_command(
+    by: Annotated[str | None, typer.Option(help="segment, plan, touch_model, csm or country.")] = None,
+    unit: Annotated[str, typer.Option(help="months or days.")] = "months",
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+    db: DbOption = None,
+) -> None:
+    """Kaplan–Meier survival of each account's first life, overall and per group."""
+    from sucesso.insight.survival import survival_curves
+
+    with workspace(db) as store:
+        try:
+            curves = survival_curves(store, by, unit)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        locale = lang or get_setting(store, "locale")
+    if as_json:
+        print_json({"unit": unit, "by": by, "curves": [c.as_dict() for c in curves]})
+        return
+    print_curves(curves, by, unit, locale)
+
+
+def print_curves(curves, by: str | None, unit: str, locale: str) -> None:
+    """One row per curve: size, churns, S at the month milestones, median lifetime and its 95% CI."""
+    table = Table(title=f"first-life survival (Kaplan–Meier){f' by {by}' if by else ''}: S(t) after t months, "
+                        f"median in {unit}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column(by or "", no_wrap=True)
+    for name in ("accounts", "churned", *(f"{m} mo" for m in curves[0].survival), "median", "95% CI"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for c in curves:
+        low, high = (number(v, locale, "#,##0.0") if v is not None else "∞" for v in c.median_ci)
+        table.add_row(c.group if c.group is not None else "—",
+                      format_value(c.accounts, "count", locale), format_value(c.churned, "count", locale),
+                      *(format_value(s, "rate", locale) for s in c.survival.values()),
+                      number(c.median, locale, "#,##0.0") if c.median is not None else "not reached",
+                      f"{low}–{high}" if c.median_ci != (None, None) else "—")
+    out.print(table)
+
+
+def number(value: float, locale: str | None, pattern: str = "#,##0.###") -> str:
+    return format_decimal(value, pattern, locale=babel_locale(locale))
+
+
+def parse_survivors(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise fail(f"--survivors expects whole numbers separated by commas (1000,869,743…), got {text!r}") from None
+
+
+@forecast_app.command("retention")
+def forecast_retention_command(
+    survivors: Annotated[str | None, typer.Option(
+        help="Survivor counts n_0,n_1,… of one cohort, instead of the workspace's cohorts.")] = None,
+    cohort: Annotated[str | None, typer.Option(
+        help="Fit on this cohort of first paid month, YYYY-MM (default: pool the cohorts).")] = None,
+    months: Annotated[int, typer.Option(
+        help="When pooling: the months to fit on; every cohort followed that long is pooled.", min=2)] = 12,
+    periods: Annotated[int | None, typer.Option(
+        help="Project up to this period (default: the observed ones + 12).", min=1)] = None,
+    discount: Annotated[float | None, typer.Option(
+        help="Discount rate per period for the DERL, e.g. 0.01.")] = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+    db: DbOption = None,
+) -> None:
+    """Fit the shifted-beta-geometric model (Fader & Hardie) to survivor counts and project retention."""
+    from sucesso.insight.forecast import fit_sbg, project, workspace_survivors
+
+    if survivors is not None and cohort is not None:
+        raise fail("give --survivors or --cohort, not both")
+    try:
+        if survivors is not None:
+            source, counts, locale = "the survivors given", parse_survivors(survivors), lang
+        else:
+            with workspace(db) as store:
+                source, counts = workspace_survivors(store, cohort, months)
+                locale = lang or get_setting(store, "locale")
+        fit = fit_sbg(counts)
+        projection = project(fit, periods or fit.periods + 12, discount)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print_json({"source": source, **projection.as_dict()})
+        return
+    print_projection(projection, source, locale)
+
+
+def print_projection(projection, source: str, locale: str | None) -> None:
+    """The fit, the lifetimes, then observed and projected survivors per period."""
+    fit = projection.fit
+
+    def one_decimal(value: float) -> str:
+        return number(value, locale, "#,##0.0")
+
+    out.print(f"sBG retention fit on {source}: α = {number(fit.alpha, locale)}, β = {number(fit.beta, locale)}, "
+              f"log-likelihood = {one_decimal(fit.log_likelihood)} ({fit.periods} periods)", highlight=False)
+    if fit.at_limit:
+        out.print("note: α or β ran to the edge of the search (e^±12), so the counts do not pin them down — "
+                  "typically churn looks the same for every customer "
+                  f"({format_value(1 - projection.retention[1], 'rate', locale)} a period). "
+                  "Read the projection rather than α and β.", highlight=False)
+    lifetime = projection.expected_lifetime
+    out.print(f"expected lifetime: {one_decimal(lifetime)} periods" if lifetime is not None else
+              "expected lifetime: infinite (α ≤ 1: the mean diverges; --discount gives the DERL)", highlight=False)
+    if projection.derl is not None:
+        out.print(f"discounted expected residual lifetime (DERL) at {format_value(projection.discount, 'rate', locale)}"
+                  f" a period: {one_decimal(projection.derl)} periods", highlight=False)
+    table = Table(title="survivors per period", title_justify="left")
+    for name in ("period", "observed", "projected", "retention S(t)", "retention rate r(t)"):
+        table.add_column(name, justify="right")
+    for t, (s, n, r) in enumerate(zip(projection.retention, projection.survivors, projection.retention_rate,
+                                      strict=True)):
+        observed = format_value(fit.survivors[t], "count", locale) if t <= fit.periods else ""
+        table.add_row(str(t), observed, format_value(round(n), "count", locale), format_value(s, "rate", locale),
+                      format_value(r, "rate", locale) if r is not None else "")
+    out.print(table)

@@ -1,0 +1,102 @@
+"""The workspace's health model and the score history (table health_scores, one row per
+customer and day): computing it, reading it back, and scoring any date on the fly.
+
+History for a span of days is written in one transaction that first deletes the span's
+rows: a killed run leaves the old history, a re-run gives the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+from sucesso.health.model import ModelFile, load_model
+from sucesso.health.score import components_json, score
+from sucesso.health.signals import CHUNK_DAYS, signals
+from sucesso.store import get_setting, set_setting
+from sucesso.store.schema import arrow_schema, table
+
+MODEL_SETTING = "health_model"
+HISTORY = table("health_scores")
+
+
+def workspace_model(store) -> ModelFile:
+    """The model the workspace uses: the one adopted with `sucesso health model FILE`, or the default."""
+    return load_model(get_setting(store, MODEL_SETTING) or None, "the workspace's health model")
+
+
+def adopt_model(store, model_file: ModelFile) -> None:
+    set_setting(store, MODEL_SETTING, model_file.text)
+
+
+def default_as_of(store, today: dt.date | None = None) -> dt.date:
+    """Today, or the day after the workspace's data ends if it ends earlier (a demo, an old export)."""
+    from sucesso.metrics.api import data_end
+
+    today = today or dt.date.today()
+    end = data_end(store)
+    return min(today, end.date() + dt.timedelta(days=1)) if end is not None else today
+
+
+def scores_on(store, dates: list[dt.date], model_file: ModelFile | None = None,
+              with_signals: bool = False) -> pd.DataFrame:
+    """Scores (score.py's columns) of every customer on each date, computed now."""
+    model_file = model_file or workspace_model(store)
+    sig = signals(store, dates, model_file.base.satisfaction_window_days)
+    scored = score(sig, model_file)
+    if with_signals:
+        scored = scored.merge(sig, on=["account_id", "as_of"], how="left")
+    return scored
+
+
+def days(first: dt.date, last: dt.date, every: int = 1) -> list[dt.date]:
+    return [first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, every)]
+
+
+def compute_history(store, first: dt.date, last: dt.date, model_file: ModelFile | None = None,
+                    on_progress: Callable[[dt.date], None] | None = None) -> int:
+    """Score every customer on every day from first to last and keep it; returns rows written."""
+    model_file = model_file or workspace_model(store)
+    dates = days(first, last)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for i in range(0, len(dates), CHUNK_DAYS):
+            chunk = dates[i:i + CHUNK_DAYS]
+            scored = scores_on(store, chunk, model_file)
+            scored = scored[scored["band"] != "missing"]
+            if on_progress:
+                on_progress(chunk[-1])
+            yield pa.RecordBatch.from_pandas(pd.DataFrame({
+                "account_id": scored["account_id"], "as_of": scored["as_of"], "score": scored["score"].round(4),
+                "band": scored["band"], "model": scored["model"], "components": components_json(scored),
+            }), schema=arrow_schema(HISTORY), preserve_index=False)
+
+    return store.replace_rows(HISTORY, "as_of >= ? AND as_of <= ?", (first, last), batches())
+
+
+def history(store, account_id: str | None = None, first: dt.date | None = None,
+            last: dt.date | None = None) -> pd.DataFrame:
+    """Stored scores: account_id, as_of, score, band, model, components (JSON text)."""
+    con = store.ibis()
+    h = con.table(HISTORY.name)
+    if account_id is not None:
+        h = h.filter(h.account_id == account_id)
+    if first is not None:
+        h = h.filter(h.as_of >= first)
+    if last is not None:
+        h = h.filter(h.as_of <= last)
+    return con.execute(h.order_by(["as_of", "account_id"]))
+
+
+def history_span(store) -> tuple[dt.date, dt.date] | None:
+    rows = store.fetchall(f"SELECT min(as_of), max(as_of) FROM {HISTORY.name}")
+    return (rows[0][0], rows[0][1]) if rows and rows[0][0] is not None else None
+
+
+def first_day(store) -> dt.date | None:
+    """The first day anyone can have a score: the day after the first subscription starts."""
+    rows = store.fetchall("SELECT min(started_at) FROM subscriptions")
+    return pd.Timestamp(rows[0][0]).date() + dt.timedelta(days=1) if rows and rows[0][0] is not None else None
