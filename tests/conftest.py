@@ -16,7 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+
+from sucesso.ingest import write_batches
+from sucesso.store.schema import CANONICAL
 
 PG_BIN = Path(os.environ.get("SUCESSO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "sucesso_pg"
@@ -144,3 +148,37 @@ def demo_url(tmp_path_factory) -> str:
     with open_store(url) as store:
         load_demo(store, accounts=800, seed=7, health_history=False)
     return url
+
+
+_ids = itertools.count()
+
+
+def _with_accounts(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    given = {a["account_id"] for a in tables.get("accounts", [])}
+    needed = sorted({r["account_id"] for rows in tables.values() for r in rows if "account_id" in r} - given)
+    accounts = tables.get("accounts", []) + [
+        {"account_id": a, "name": f"Account {a}", "created_at": "2020-01-01"} for a in needed]
+    return {"accounts": accounts, **{k: v for k, v in tables.items() if k != "accounts"}}
+
+
+def _with_ids(name: str, rows: list[dict]) -> list[dict]:
+    key = next(t.key for t in CANONICAL if t.name == name)
+    if len(key) == 1 and key[0].endswith("_id") and key[0] != "account_id":
+        return [{key[0]: f"{name[:3]}{next(_ids)}", **r} for r in rows]
+    return rows
+
+
+@pytest.fixture
+def fill():
+    """fill(store, accounts=[…], subscriptions=[…], …): write rows given as dicts (dates as ISO
+    text) through the bulk import path; accounts referenced but not given are created, and
+    single-column ids are made up when left out."""
+
+    def _fill(store, **tables) -> None:
+        tables = _with_accounts(tables)
+        for t in CANONICAL:
+            if tables.get(t.name):
+                report = write_batches(store, t.name, [pa.RecordBatch.from_pylist(_with_ids(t.name, tables[t.name]))])
+                assert report.written, [str(p) for p in report.problems]
+
+    return _fill

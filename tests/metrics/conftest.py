@@ -11,33 +11,13 @@ Parquet folder as a `spark://local[2]?path=…` workspace, exactly as a user wou
 
 from __future__ import annotations
 
-import itertools
-
-import pyarrow as pa
 import pytest
 
-from sucesso.ingest import export_workspace, write_batches
+from sucesso.ingest import export_workspace
 from sucesso.metrics.api import kpi_rows
 from sucesso.store import open_store
-from sucesso.store.schema import CANONICAL
 
 ENGINES = ["duckdb", "postgres", "spark"]
-_ids = itertools.count()
-
-
-def _with_accounts(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    given = {a["account_id"] for a in tables.get("accounts", [])}
-    needed = sorted({r["account_id"] for rows in tables.values() for r in rows if "account_id" in r} - given)
-    accounts = tables.get("accounts", []) + [
-        {"account_id": a, "name": f"Account {a}", "created_at": "2020-01-01"} for a in needed]
-    return {"accounts": accounts, **{k: v for k, v in tables.items() if k != "accounts"}}
-
-
-def _with_ids(name: str, rows: list[dict]) -> list[dict]:
-    key = next(t.key for t in CANONICAL if t.name == name)
-    if len(key) == 1 and key[0].endswith("_id") and key[0] != "account_id":
-        return [{key[0]: f"{name[:3]}{next(_ids)}", **r} for r in rows]
-    return rows
 
 
 class Workspace:
@@ -53,19 +33,15 @@ class Workspace:
 
 
 @pytest.fixture(params=ENGINES)
-def kpis(request, tmp_path):
+def kpis(request, tmp_path, fill):
     opened = []
 
     def build(settings=None, **tables):
-        tables = _with_accounts(tables)
         url = (request.getfixturevalue("postgres").new_database() if request.param == "postgres"
                else str(tmp_path / f"w{len(opened)}.duckdb"))
         store = open_store(url)
         opened.append(store)
-        for t in CANONICAL:
-            if tables.get(t.name):
-                report = write_batches(store, t.name, [pa.RecordBatch.from_pylist(_with_ids(t.name, tables[t.name]))])
-                assert report.written, [str(p) for p in report.problems]
+        fill(store, **tables)
         if request.param == "spark":
             folder = tmp_path / f"export{len(opened)}"
             export_workspace(store, str(folder))
