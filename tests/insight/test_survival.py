@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from sucesso.cli import app, out
-from sucesso.ingest import write_batches
 from sucesso.insight.survival import MONTH_DAYS, kaplan_meier, survival_curves
 from sucesso.store import open_store
 
@@ -55,18 +53,14 @@ def test_a_curve_that_stays_above_one_half_has_no_median():
     assert json.loads(json.dumps(curve.as_dict()))["median"] is None
 
 
-def numbered(key: str, rows: list[dict]) -> list[dict]:
-    return [{key: f"{key}{i}", **row} for i, row in enumerate(rows)]
-
-
 @pytest.fixture
-def small_workspace(tmp_path) -> str:
+def small_workspace(tmp_path, fill) -> str:
     """Five accounts; the data ends 2024-03-01 (the last invoice)."""
     url = str(tmp_path / "w.duckdb")
     tables = {
         "accounts": [{"account_id": a, "name": a, "created_at": "2023-12-01", "segment": segment}
                      for a, segment in [("a", "smb"), ("b", "smb"), ("c", "mid"), ("d", "mid"), ("e", None)]],
-        "subscriptions": numbered("subscription_id", [
+        "subscriptions": [
             {"account_id": "a", "mrr": 100, "started_at": "2024-01-01", "ended_at": "2024-01-11"},  # churns, 10 d
             {"account_id": "a", "mrr": 100, "started_at": "2024-02-01"},      # comes back: a second life, ignored
             {"account_id": "b", "mrr": 100, "started_at": "2024-01-01"},      # still paying: 60 d, censored
@@ -75,14 +69,11 @@ def small_workspace(tmp_path) -> str:
             {"account_id": "d", "mrr": 300, "started_at": "2024-01-21", "ended_at": "2024-02-10"},  # …churns, 40 d
             {"account_id": "e", "mrr": 0, "started_at": "2024-01-01", "ended_at": "2024-01-05"},    # free: no life
             {"account_id": "e", "mrr": 100, "started_at": "2024-01-05"},      # still paying: 56 d, censored
-        ]),
-        "invoices": numbered("invoice_id", [
-            {"account_id": "b", "issued_at": "2024-03-01", "amount": 100, "status": "paid"}]),
+        ],
+        "invoices": [{"account_id": "b", "issued_at": "2024-03-01", "amount": 100, "status": "paid"}],
     }
     with open_store(url) as store:
-        for name, rows in tables.items():
-            report = write_batches(store, name, [pa.RecordBatch.from_pylist(rows)])
-            assert report.written, [str(p) for p in report.problems]
+        fill(store, **tables)
     return url
 
 
