@@ -178,7 +178,10 @@ def fill():
         tables = _with_accounts(tables)
         for t in CANONICAL:
             if tables.get(t.name):
-                report = write_batches(store, t.name, [pa.RecordBatch.from_pylist(_with_ids(t.name, tables[t.name]))])
+                rows = _with_ids(t.name, tables[t.name])
+                columns = list(dict.fromkeys(k for r in rows for k in r))  # from_pylist reads the first row's keys only
+                batch = pa.RecordBatch.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+                report = write_batches(store, t.name, [batch])
                 assert report.written, [str(p) for p in report.problems]
 
     return _fill

@@ -88,7 +88,9 @@ def history(store, account_id: str | None = None, first: dt.date | None = None,
         h = h.filter(h.as_of >= first)
     if last is not None:
         h = h.filter(h.as_of <= last)
-    return con.execute(h.order_by(["as_of", "account_id"]))
+    frame = con.execute(h.order_by(["as_of", "account_id"]))
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame
 
 
 def history_span(store) -> tuple[dt.date, dt.date] | None:
