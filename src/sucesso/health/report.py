@@ -32,7 +32,7 @@ def health_report(store, as_of: dt.date | None = None, since_days: int = 30, acc
         now = now[now["band"] == band]
     now = now.sort_values(["score", "account_id"], na_position="last")
     words = explain(now, before, events_between(store, since, as_of, list(now["account_id"])), since, locale)
-    names = _names(store, list(now["account_id"]))
+    names = account_names(store, list(now["account_id"]))
     previous = before.set_index("account_id")["score"]
     reads = _signals_read(model_file)
     accounts = []
@@ -74,7 +74,7 @@ def _num(value):
     return round(float(value), 4)
 
 
-def _names(store, ids: list[str]) -> dict[str, str]:
+def account_names(store, ids: list[str]) -> dict[str, str]:
     con = store.ibis()
     accounts = con.table("accounts")
     frame = con.execute(accounts.filter(accounts.account_id.isin(ids)).select("account_id", "name"))

@@ -1,0 +1,110 @@
+"""`sucesso risk train|evaluate|score`: the churn-risk model (insight/risk.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sucesso.cli import DbOption, app, fail, out, workspace
+from sucesso.commands.health import parse_day
+
+risk_app = typer.Typer(help="Churn risk in the next 90 days: train, evaluate, score.", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+
+TestMonths = Annotated[int, typer.Option("--test-months", help="The last months held out to test on.", min=1)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _run(db: str | None, job):
+    from sucesso.insight.risk import RiskError
+
+    with workspace(db) as store:
+        try:
+            return job(store)
+        except RiskError as exc:
+            raise fail(str(exc)) from None
+
+
+@risk_app.command("evaluate")
+def evaluate_command(test_months: TestMonths = 6, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Train on the early months, test on the last ones: AUC, top-decile precision, calibration,
+    and the health score's AUC on the same customers and dates. Keeps nothing."""
+    from sucesso.insight.risk import evaluate
+
+    report = _run(db, lambda store: evaluate(store, test_months))
+    print(json.dumps(report, indent=2)) if as_json else print_report(report)
+
+
+@risk_app.command("train")
+def train_command(test_months: TestMonths = 6, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Evaluate as `risk evaluate` does, then fit on every month and keep the model in the workspace."""
+    from sucesso.insight.risk import train
+
+    report = _run(db, lambda store: train(store, test_months))
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    print_report(report)
+    t = report["trained_on"]
+    out.print(f"model kept: fitted on {t['examples']:,} customer-months ({t['dates'][0]} to {t['dates'][1]}), "
+              f"{t['churned']:,} churned")
+
+
+def print_report(r: dict) -> None:
+    test, trained = r["test"], r["train"]
+    out.print(f"Tested on {test['dates'][0]} to {test['dates'][1]} ({test['examples']:,} customer-months, "
+              f"{test['churned']:,} churned in {r['horizon_days']} days); trained on {trained['dates'][0]} "
+              f"to {trained['dates'][1]} ({trained['examples']:,}).")
+    table = Table(title_justify="left")
+    for column in ("", "churn-risk model", "health score"):
+        table.add_column(column, justify="left" if not column else "right")
+    table.add_row("AUC", f"{r['auc']:.3f}", f"{r['health_auc']:.3f}")
+    table.add_row("churn rate among the riskiest 10%", f"{r['top_decile_precision']:.1%}", "")
+    table.add_row("churn rate overall", f"{r['base_rate']:.1%}", "")
+    table.add_row("Brier score (lower is better)", f"{r['brier']:.4f}", "")
+    out.print(table)
+    cal = Table(title="Calibration: deciles of predicted risk", title_justify="left")
+    for column in ("decile", "customer-months", "predicted", "observed"):
+        cal.add_column(column, justify="right")
+    for i, b in enumerate(r["calibration"], start=1):
+        cal.add_row(str(i), f"{b['examples']:,}", f"{b['predicted']:.1%}", f"{b['observed']:.1%}")
+    out.print(cal)
+
+
+@risk_app.command("score")
+def score_command(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date, YYYY-MM-DD (default: today, or when the "
+                                                             "data ends).")] = None,
+    account: Annotated[str | None, typer.Option(help="One account.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print (JSON has them all).", min=1)] = 20,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Each customer's chance of churning in the next 90 days, riskiest first, with the top reasons."""
+    from sucesso.health.signals import SIGNALS
+    from sucesso.insight.risk import score_accounts
+
+    report = _run(db, lambda store: score_accounts(store, parse_day(as_of), account))
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"Churn risk in the {report['horizon_days']} days after {report['as_of']} (model trained "
+                        f"{report['trained_at'][:16]})", title_justify="left")
+    for column in ("account", "name", "risk", "top reasons (raising the risk)"):
+        table.add_column(column, justify="right" if column == "risk" else "left")
+    for a in report["accounts"][:limit]:
+        reasons = "; ".join(f"{x['feature']} = {_value(x['value'])}" for x in a["reasons"])
+        table.add_row(a["account_id"], a["name"] or "", f"{a['risk']:.0%}", reasons)
+    out.print(table)
+    shown = [x["feature"] for a in report["accounts"][:limit] for x in a["reasons"]]
+    for name in dict.fromkeys(f for f in shown if f in SIGNALS):
+        out.print(f"[dim]{name}: {SIGNALS[name].meaning}[/]")
+
+
+def _value(value) -> str:
+    if value is None:
+        return "missing"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
