@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sucesso.cli import app
 from sucesso.health.backtest import backtest
 from sucesso.health.explain import explain
-from sucesso.health.history import compute_history, history
+from sucesso.health.history import compute_history, history, trend
 from sucesso.health.model import load_model
 from sucesso.store import open_store
 
@@ -59,6 +59,11 @@ def test_history_is_kept_replaced_by_span_and_a_rerun_changes_nothing(demo_copy)
         assert len(again) == len(kept)
         one = again["account_id"].iloc[0]
         assert list(history(store, one)["account_id"].unique()) == [one]
+        mix = trend(store, every_days=3)  # Sept 10th, 7th, 4th, 1st
+        assert list(mix["as_of"]) == [dt.date(2026, 9, d) for d in (1, 4, 7, 10)]
+        assert list(mix.columns[:3]) == ["as_of", "customers", "mean_score"]
+        assert (mix["customers"] == mix[[b for b in ("red", "yellow", "green") if b in mix]].sum(axis=1)).all()
+        assert list(trend(store, one, every_days=9)["as_of"]) == [dt.date(2026, 9, 1), dt.date(2026, 9, 10)]
 
 
 def test_history_on_postgresql_keeps_no_score_where_there_is_no_data(store_url, fill):
@@ -151,5 +156,8 @@ def test_adopting_a_model_and_backtesting_beside_it(demo_copy, tmp_path):
     assert json.loads(run("health", "--json", "--db", demo_copy))["model"] == "points"
     run("health", "model", "--default", "--db", demo_copy)
     assert "name: default" in run("health", "model", "--db", demo_copy)
+    result = runner.invoke(app, ["health", "trend", "--db", demo_copy])
+    assert result.exit_code == 2 and "run `sucesso health history` first" in result.output
     assert "health history kept" in run("health", "history", "--from", "2026-10-01", "--db", demo_copy)
+    assert "mean_score" in run("health", "trend", "--every", "7", "--db", demo_copy)
     assert "days_since_cs_touch" in run("health", "signals")

@@ -142,6 +142,33 @@ def history_command(
     out.print(f"health history kept: {rows:,} scores, {first} to {last}")
 
 
+@health_app.command("trend")
+def trend_command(
+    account: Annotated[str | None, typer.Option(help="One account's score over time.")] = None,
+    every: Annotated[int, typer.Option(help="Days between the rows shown.", min=1)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """The kept history over time: the band mix of all customers, or one account's score."""
+    from sucesso.health.history import trend
+
+    with workspace(db) as store:
+        rows = trend(store, account, every)
+    if rows.empty:
+        raise fail("no health history kept" + (f" for {account!r}" if account else "") +
+                   ": run `sucesso health history` first")
+    if as_json:
+        print(rows.to_json(orient="records", date_format="iso", indent=2))
+        return
+    table = Table(title_justify="left", title=f"Health every {every} days" + (f", {account}" if account else ""))
+    for column in rows.columns:
+        table.add_column(str(column), justify="left" if column in ("as_of", "band") else "right")
+    for row in rows.itertuples(index=False):
+        table.add_row(*[band_text(v) if v in BAND_STYLE else (f"{v:.1f}" if isinstance(v, float) else str(v))
+                        for v in row])
+    out.print(table)
+
+
 @health_app.command("model")
 def model_command(
     path: Annotated[str | None, typer.Argument(help="A model file to adopt (checked first).")] = None,

@@ -102,3 +102,21 @@ def first_day(store) -> dt.date | None:
     """The first day anyone can have a score: the day after the first subscription starts."""
     rows = store.fetchall("SELECT min(started_at) FROM subscriptions")
     return pd.Timestamp(rows[0][0]).date() + dt.timedelta(days=1) if rows and rows[0][0] is not None else None
+
+
+def trend(store, account_id: str | None = None, every_days: int = 7) -> pd.DataFrame:
+    """From the kept history, every `every_days` days back from the last one: the band mix and
+    mean score of all customers (as_of, customers, mean_score, one column per band), or one
+    account's score and band (as_of, score, band)."""
+    kept = history(store, account_id)
+    if kept.empty:
+        return kept
+    last = max(kept["as_of"])
+    kept = kept[kept["as_of"].map(lambda d: (last - d).days % every_days == 0)]
+    if account_id is not None:
+        return kept[["as_of", "score", "band"]].reset_index(drop=True)
+    mix = kept.pivot_table(index="as_of", columns="band", values="account_id", aggfunc="count", fill_value=0)
+    order = [b for m in workspace_model(store).models for b in m.bands]
+    mix = mix[sorted(mix.columns, key=lambda b: order.index(b) if b in order else len(order))]
+    summary = kept.groupby("as_of").agg(customers=("account_id", "count"), mean_score=("score", "mean"))
+    return summary.join(mix).reset_index()
