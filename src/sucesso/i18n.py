@@ -1,0 +1,66 @@
+"""English and Brazilian Portuguese for every surface: Babel catalogs (locale/<lang>/LC_MESSAGES/
+sucesso.po, read when first needed — no compiled files to keep in step), and the choice of
+language: the user's, else the browser's Accept-Language, else the workspace's.
+
+Messages are written in English in the code (`_("Accounts")`); the pt_BR catalog translates
+them, and a message missing from it shows in English rather than failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES = ("en", "pt_BR")
+DOMAIN = "sucesso"
+
+
+def normalise(locale: str | None, default: str = "pt_BR") -> str:
+    """"pt-BR", "pt", "pt_br" → "pt_BR"; "en-US", "en" → "en"; anything else → default."""
+    if not locale:
+        return default
+    lang = locale.replace("-", "_").split("_")[0].lower()
+    return {"pt": "pt_BR", "en": "en"}.get(lang, default)
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    path = resources.files("sucesso").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")
+    if not path.is_file():
+        return Translations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def gettext_for(language: str):
+    return translations(normalise(language)).gettext
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first language of an Accept-Language header that we speak, or None."""
+    if not header:
+        return None
+    ranked = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, i, tag.strip()))
+    for _q, _i, tag in sorted(ranked):
+        lang = tag.replace("-", "_").split("_")[0].lower()
+        if lang in ("pt", "en"):
+            return normalise(tag)
+    return None

@@ -1,0 +1,66 @@
+"""One row per account as the CS team lists them: who it is, who owns it, what it pays now,
+and its latest health — the table behind the accounts list, the portfolio and the
+"needing attention" list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from ibis import _
+
+from sucesso.metrics.mrr import mrr_at
+from sucesso.metrics.periods import as_of
+from sucesso.metrics.registry import Context
+
+COLUMNS = ["account_id", "name", "segment", "plan", "touch_model", "country", "csm_id", "csm_name", "created_at",
+           "mrr", "customer", "score", "band", "score_change", "scored_on"]
+
+
+def account_table(store, on: dt.date, change_days: int = 30) -> pd.DataFrame:
+    """Every account on date `on`: MRR just before it, and the latest kept health score on or
+    before it with its change over `change_days` (scores from `sucesso health history`)."""
+    con = store.ibis()
+    accounts, csms = con.table("accounts"), con.table("csms")
+    with Context(con, as_of([on])) as ctx:
+        paying = mrr_at(ctx.table("subscriptions"), ctx.instants(lambda p: p.end))
+        paying = paying.select("account_id", mrr=_.mrr.cast("float64"))
+        t = accounts.left_join(csms.select("csm_id", csm_name="name"), "csm_id").drop("csm_id_right")
+        t = t.left_join(paying, "account_id").drop("account_id_right")
+        frame = con.execute(t.select("account_id", "name", "segment", "plan", "touch_model", "country", "csm_id",
+                                     "csm_name", "created_at", "mrr"))
+    frame["mrr"] = frame["mrr"].fillna(0.0)
+    frame["customer"] = frame["mrr"] > 0
+    scores = _latest_scores(store, on, change_days)
+    frame = frame.merge(scores, on="account_id", how="left")
+    return frame[COLUMNS]
+
+
+def _latest_scores(store, on: dt.date, change_days: int) -> pd.DataFrame:
+    """account_id, score, band, score_change, scored_on: the last kept day on or before `on`."""
+    rows = store.fetchall("SELECT max(as_of) FROM health_scores WHERE as_of <= ?", (on,))
+    day = rows[0][0] if rows else None
+    if day is None:
+        return pd.DataFrame(columns=["account_id", "score", "band", "score_change", "scored_on"])
+    before = day - dt.timedelta(days=change_days)
+    con = store.ibis()
+    h = con.table("health_scores")
+    now = con.execute(h.filter(h.as_of == day).select("account_id", "score", "band"))
+    then = con.execute(h.filter(h.as_of == before).select("account_id", then="score"))
+    now = now.merge(then, on="account_id", how="left")
+    now["score_change"] = now["score"].round() - now["then"].round()
+    now["scored_on"] = day
+    return now.drop(columns="then")
+
+
+def band_mix(accounts: pd.DataFrame) -> dict[str, int]:
+    """Customers per band (those with a score)."""
+    scored = accounts[accounts["customer"] & accounts["band"].notna()]
+    return scored["band"].value_counts().to_dict()
+
+
+def needing_attention(accounts: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
+    """Customers in the red band, or that fell 10+ points, the most MRR first."""
+    c = accounts[accounts["customer"]]
+    flagged = c[(c["band"] == "red") | (c["score_change"] <= -10)]
+    return flagged.sort_values(["mrr", "account_id"], ascending=[False, True]).head(limit)

@@ -1,0 +1,1 @@
+"""The web app and API (FastAPI): pages, JSON, sign-in and roles, in English and Portuguese."""

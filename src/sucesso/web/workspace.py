@@ -1,0 +1,113 @@
+"""The server's hold on its workspace: one open store, used by one request at a time (DuckDB
+is a single-writer file), and the results the pages read precomputed — every KPI for every
+month the data covers, overall and per segment — so that a page answers in milliseconds.
+
+`refresh()` recomputes them (at start, in the background, and after an import).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pandas as pd
+
+from sucesso.store import Store, get_setting, open_store
+
+T = TypeVar("T")
+
+
+class WebWorkspace:
+    def __init__(self, url: str):
+        self.url = url
+        self.store: Store = open_store(url)
+        self.lock = threading.RLock()
+        self._ready = threading.Event()
+        self.kpis: pd.DataFrame | None = None  # period, segment ("" = all), one column per KPI
+        self.accounts: pd.DataFrame | None = None  # insight.accounts.account_table on `as_of`
+        self.as_of = None
+        self.months: list[str] = []
+        self.computed_at: float | None = None
+        self.error: str | None = None
+
+    def run(self, job: Callable[[Store], T]) -> T:
+        """Run `job` with the store, alone."""
+        with self.lock:
+            return job(self.store)
+
+    def setting(self, key: str) -> str:
+        return self.run(lambda s: get_setting(s, key))
+
+    def refresh(self) -> None:
+        """Recompute the KPI table the pages read (every KPI, every month, overall and by segment)."""
+        from sucesso.metrics.api import data_end, kpi_rows
+        from sucesso.metrics.periods import add_months
+
+        def compute(store: Store) -> tuple[pd.DataFrame, list[str]]:
+            end = data_end(store)
+            if end is None:
+                return pd.DataFrame(), []
+            rows = store.fetchall("SELECT min(started_at) FROM subscriptions")
+            first = pd.Timestamp(rows[0][0]).date().replace(day=1)
+            last = end.date().replace(day=1)
+            if last > first:  # the month the data ends in is usually partial
+                last = add_months(last, -1)
+            span = (f"{first:%Y-%m}", f"{last:%Y-%m}")
+            overall = pd.DataFrame(kpi_rows(store, None, *span))
+            overall.insert(1, "segment", "")
+            by_segment = pd.DataFrame(kpi_rows(store, None, *span, by="segment"))
+            by_segment["segment"] = by_segment["segment"].fillna("—")
+            return pd.concat([overall, by_segment], ignore_index=True), list(overall["period"])
+
+        def accounts(store: Store):
+            from sucesso.health.history import default_as_of
+            from sucesso.insight.accounts import account_table
+
+            day = default_as_of(store)
+            return day, account_table(store, day)
+
+        try:
+            started = time.perf_counter()
+            self.kpis, self.months = self.run(compute)
+            self.as_of, self.accounts = self.run(accounts)
+            self.computed_at = time.perf_counter() - started
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - shown on the pages instead of a dead server
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._ready.set()
+
+    def refresh_in_background(self) -> None:
+        self._ready.clear()
+        threading.Thread(target=self.refresh, name="sucesso-precompute", daemon=True).start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def kpi_table(self, first: str | None = None, last: str | None = None, segment: str = "") -> pd.DataFrame:
+        """The precomputed rows of one segment ("" = all) from month `first` to `last`."""
+        self.wait_ready()
+        if self.kpis is None or self.kpis.empty:
+            return pd.DataFrame()
+        t = self.kpis[self.kpis["segment"] == segment]
+        if first:
+            t = t[t["period"] >= first]
+        if last:
+            t = t[t["period"] <= last]
+        return t.reset_index(drop=True)
+
+    def account_rows(self) -> pd.DataFrame:
+        self.wait_ready()
+        return self.accounts if self.accounts is not None else pd.DataFrame()
+
+    def segments(self) -> list[str]:
+        self.wait_ready()
+        if self.kpis is None or self.kpis.empty:
+            return []
+        return sorted(s for s in self.kpis["segment"].unique() if s)
+
+    def close(self) -> None:
+        with self.lock:
+            self.store.close()
