@@ -24,7 +24,7 @@ from sucesso.store.schema import CANONICAL
 
 PG_BIN = Path(os.environ.get("SUCESSO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "sucesso_pg"
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
 
 def _free_port() -> int:

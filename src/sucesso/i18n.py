@@ -42,7 +42,14 @@ def translations(language: str) -> Translations:
 
 
 def gettext_for(language: str):
-    return translations(normalise(language)).gettext
+    """`_(message, **values)`: the message in `language`, with %(name)s placeholders filled."""
+    gettext = translations(normalise(language)).gettext
+
+    def _(message: str, **values) -> str:
+        text = gettext(message)
+        return text % values if values else text
+
+    return _
 
 
 def from_accept_language(header: str | None) -> str | None:

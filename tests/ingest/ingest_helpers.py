@@ -9,7 +9,7 @@ from sucesso.store.engines import quote
 from sucesso.store.schema import CANONICAL
 from sucesso.store.schema import table as table_named
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 PARENTS = {
     "csms": "csm_id,name,role\nc1,Ana Souza,csm\nc2,Bruno Lima,manager\n",
     "accounts": ("account_id,name,created_at,csm_id\n"

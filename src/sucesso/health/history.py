@@ -42,10 +42,10 @@ def default_as_of(store, today: dt.date | None = None) -> dt.date:
 
 
 def scores_on(store, dates: list[dt.date], model_file: ModelFile | None = None,
-              with_signals: bool = False) -> pd.DataFrame:
-    """Scores (score.py's columns) of every customer on each date, computed now."""
+              with_signals: bool = False, accounts: list[str] | None = None) -> pd.DataFrame:
+    """Scores (score.py's columns) of every customer (or of `accounts`) on each date, computed now."""
     model_file = model_file or workspace_model(store)
-    sig = signals(store, dates, model_file.base.satisfaction_window_days)
+    sig = signals(store, dates, model_file.base.satisfaction_window_days, accounts)
     scored = score(sig, model_file)
     if with_signals:
         scored = scored.merge(sig, on=["account_id", "as_of"], how="left")

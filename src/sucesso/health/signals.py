@@ -68,13 +68,15 @@ CHUNK_DAYS = 183  # dates per query: fewer, bigger queries compile less often
 LAST_30 = (1 << 30) - 1  # the bits of the last 30 days in a 60-day window mask (bit d = d + 1 days back)
 
 
-def signals(store, dates: list[dt.date], satisfaction_days: int = 365) -> pd.DataFrame:
+def signals(store, dates: list[dt.date], satisfaction_days: int = 365,
+            accounts: list[str] | None = None) -> pd.DataFrame:
     """account_id, as_of (date), the account's ATTRIBUTES and one column per SIGNALS entry:
-    one row per customer at each date, ordered by date and account."""
+    one row per customer at each date (of `accounts` only, when given), ordered by date and account."""
     backend = store.ibis()
-    empty = {t for t in {s.source for s in SIGNALS.values()} if backend.table(t).count().execute() == 0}
-    parts = [_chunk(backend, chunk, satisfaction_days) for chunk in _chunks(sorted(set(dates)))]
-    out = pd.concat(parts, ignore_index=True) if parts else _chunk(backend, [], satisfaction_days)
+    empty = {t for t in {s.source for s in SIGNALS.values()} if not store.has_rows(t)}
+    only = tuple(accounts) if accounts is not None else None
+    parts = [_chunk(backend, chunk, satisfaction_days, only) for chunk in _chunks(sorted(set(dates)))]
+    out = pd.concat(parts, ignore_index=True) if parts else _chunk(backend, [], satisfaction_days, only)
     for name, s in SIGNALS.items():
         if s.source in empty:
             out[name] = pd.Series(float("nan"), index=out.index, dtype="float64")
@@ -86,8 +88,8 @@ def _chunks(dates: list[dt.date]) -> Iterator[list[dt.date]]:
         yield dates[i:i + CHUNK_DAYS]
 
 
-def _chunk(backend, dates: list[dt.date], satisfaction_days: int) -> pd.DataFrame:
-    with Context(backend, as_of(dates)) as ctx:
+def _chunk(backend, dates: list[dt.date], satisfaction_days: int, accounts: tuple[str, ...] | None) -> pd.DataFrame:
+    with Context(backend, as_of(dates), accounts=accounts) as ctx:
         raw = backend.execute(signal_table(ctx, satisfaction_days))
     labels = {i: d for i, d in enumerate(dates, start=1)}
     raw.insert(1, "as_of", raw.pop("idx").map(labels))

@@ -84,6 +84,7 @@ class Context:
     by: str | None = None
     settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     _frames: dict[str, ir.Table] = field(default_factory=dict)
+    accounts: tuple[str, ...] | None = None  # only these accounts' rows (one account's page), or all
 
     def __enter__(self) -> Context:
         return self
@@ -98,7 +99,10 @@ class Context:
         self._frames.clear()
 
     def table(self, name: str) -> ir.Table:
-        return self.backend.table(name)
+        t = self.backend.table(name)
+        if self.accounts is not None and "account_id" in t.columns:
+            t = t.filter(t.account_id.isin(self.accounts))
+        return t
 
     @property
     def periods_per_year(self) -> int:

@@ -120,6 +120,9 @@ class Store:
     def count(self, table: str) -> int:
         return self.fetchall(f"SELECT count(*) FROM {quote(table)}")[0][0]
 
+    def has_rows(self, table: str) -> bool:
+        return bool(self.fetchall(f"SELECT 1 FROM {quote(table)} LIMIT 1"))
+
     def _append_arrow(self, name: str, batch: pa.RecordBatch) -> None:
         raise NotImplementedError
 

@@ -4,9 +4,9 @@ segment filters, and the navigation."""
 
 from __future__ import annotations
 
-import datetime as dt
 from importlib import resources
 
+import pandas as pd
 from babel.dates import format_date
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -67,10 +67,9 @@ class Formats:
         return self.value(value, "count")
 
     def date(self, value) -> str:
-        if value is None:
+        if value is None or value == "":
             return "—"
-        day = value.date() if isinstance(value, dt.datetime) else value
-        return format_date(day, "medium", locale=self.locale)
+        return format_date(pd.Timestamp(value).date(), "medium", locale=self.locale)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context):

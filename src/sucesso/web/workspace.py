@@ -27,6 +27,7 @@ class WebWorkspace:
         self._ready = threading.Event()
         self.kpis: pd.DataFrame | None = None  # period, segment ("" = all), one column per KPI
         self.accounts: pd.DataFrame | None = None  # insight.accounts.account_table on `as_of`
+        self.health = None  # health.report.HealthInputs on `as_of`, for any account's report
         self.as_of = None
         self.months: list[str] = []
         self.computed_at: float | None = None
@@ -68,10 +69,16 @@ class WebWorkspace:
             day = default_as_of(store)
             return day, account_table(store, day)
 
+        def health(store: Store):
+            from sucesso.health.report import health_inputs
+
+            return health_inputs(store, self.as_of)
+
         try:
             started = time.perf_counter()
             self.kpis, self.months = self.run(compute)
             self.as_of, self.accounts = self.run(accounts)
+            self.health = self.run(health)
             self.computed_at = time.perf_counter() - started
             self.error = None
         except Exception as exc:  # noqa: BLE001 - shown on the pages instead of a dead server
