@@ -1,0 +1,73 @@
+"""Portfolio: per CSM, the accounts they own, their MRR, health mix, coverage and load."""
+
+from __future__ import annotations
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+
+from sucesso.metrics.api import kpi_rows
+from sucesso.web import charts
+from sucesso.web.auth import User, api_scope, signed_in
+from sucesso.web.filters import filters
+from sucesso.web.render import gettext_of, language_of, page
+from sucesso.web.tables import records
+
+router = APIRouter()
+BANDS = ("red", "yellow", "green")
+
+
+def portfolio_data(request: Request) -> dict:
+    f = filters(request)
+    workspace = request.app.state.workspace
+    rows = workspace.account_rows()
+    if rows.empty:
+        return {"filters": f, "month": None, "csms": []}
+    customers = rows[rows["customer"]]
+    if f.segment:
+        customers = customers[customers["segment"] == f.segment]
+    month = f.last
+    coverage = _coverage_by_csm(workspace, month)
+    per_csm = customers.assign(csm_id=customers["csm_id"].fillna("—"), csm_name=customers["csm_name"].fillna("—"))
+    grouped = per_csm.groupby(["csm_id", "csm_name"], dropna=False)
+    table = grouped.agg(accounts=("account_id", "count"), mrr=("mrr", "sum"), mean_score=("score", "mean"))
+    for band in BANDS:
+        table[band] = grouped["band"].apply(lambda b, band=band: int((b == band).sum()))
+    table = table.reset_index()
+    table["coverage"] = table["csm_id"].map(coverage)
+    mean_load = table.loc[table["csm_id"] != "—", "accounts"].mean()
+    table["load"] = table["accounts"] / mean_load if mean_load else None
+    table = table.sort_values(["mrr", "csm_id"], ascending=[False, True])
+    return {"filters": f, "month": month, "csms": records(table)}
+
+
+def _coverage_by_csm(workspace, month: str | None) -> dict:
+    """csm_id → coverage (customers with a CS activity in 90 days / customers) at the end of `month`."""
+    if month is None:
+        return {}
+    cache = workspace.__dict__.setdefault("_coverage", {})
+    if month not in cache:
+        rows = workspace.run(lambda s: kpi_rows(s, ["coverage"], month, month, by="csm"))
+        cache[month] = {r["csm"] if r["csm"] is not None else "—": r["coverage"] for r in rows}
+    return cache[month]
+
+
+@router.get("/portfolio", include_in_schema=False)
+def portfolio_page(request: Request, user: User = Depends(signed_in)):
+    data = portfolio_data(request)
+    _ = gettext_of(request)
+    figures = {}
+    if data["csms"]:
+        top = pd.DataFrame(data["csms"]).head(25)
+        figures["mix"] = charts.bars(list(top["csm_name"]), {_(b): list(top[b]) for b in BANDS}, stacked=True,
+                                     colours={_(b): charts.BAND_COLOURS[b] for b in BANDS},
+                                     links={_(b): [f"/accounts?csm_id={c}&band={b}" for c in top["csm_id"]]
+                                            for b in BANDS},
+                                     separators=charts.separators_for(language_of(request)))
+    return page(request, "portfolio.html", data=data, figures=figures)
+
+
+@router.get("/api/portfolio", tags=["pages"], summary="Per CSM: accounts, MRR, health mix, coverage, load")
+def portfolio_api(request: Request, user: User = Depends(api_scope("read"))):
+    data = portfolio_data(request)
+    f = data.pop("filters")
+    return {"filters": {"from": f.first, "to": f.last, "segment": f.segment}, **data}
