@@ -384,11 +384,20 @@ def demo_command(
             except DemoRefused as exc:
                 raise fail(str(exc)) from None
         info = workspace_info(store)
+        from sucesso.web.users import ensure_demo_admin
+
+        admin = ensure_demo_admin(store)
     print_info(info)
     out.print(f"demo company loaded: {accounts:,} accounts, seed {seed}.")
+    if admin:
+        out.print(f"sign in as [bold]{admin[0]}[/] with the password [bold]{admin[1]}[/] (shown once; "
+                  "`sucesso user add` makes more users)")
+    else:
+        out.print("sign in with a user of this workspace (`sucesso user list`; `sucesso user add` makes one)")
     if not no_serve:
-        out.print("The web dashboard is not part of this version yet; explore with `sucesso info` and "
-                  "`sucesso export`.")
+        from sucesso.commands.serve import serve
+
+        serve(workspace_url(db), "127.0.0.1", 8000)
 
 
 from sucesso.commands import load_all  # noqa: E402  (they add to `app`, defined above)

@@ -101,6 +101,7 @@ INVOICE_STATUSES = ("open", "paid", "void", "uncollectible")
 SURVEYS = ("nps", "csat", "ces")
 CHURN_OUTCOMES = ("pending", "recovered", "churned")
 DIRECTIONS = ("higher", "lower")
+USER_ROLES = ("admin", "manager", "csm", "viewer")  # who may do what in the web app (web/auth.py)
 
 ACCOUNT = "accounts.account_id"
 CONTACT = "contacts.contact_id"
@@ -357,6 +358,55 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("name",),
         since=3,
+        canonical=False,
+    ),
+    # Version 4: who may sign in (web/users.py): people, their browser sessions and API tokens.
+    # Secrets are never stored: passwords as argon2 hashes, session ids and tokens as SHA-256 hex.
+    Table(
+        "users",
+        (
+            _id("user_id"),
+            _text("email", required=True, max_length=ID),  # lower-cased; unique, kept so by web/users.py
+            _text("name", required=True),
+            Column("role", "text", required=True, enum=USER_ROLES),
+            _text("password_hash", required=True),
+            _text("locale", max_length=ID),
+            _id("csm_id", required=False),
+            Column("active", "bool", required=True, default="TRUE"),
+            _ts("created_at", required=True),
+        ),
+        key=("user_id",),
+        since=4,
+        canonical=False,
+    ),
+    Table(
+        "sessions",
+        (
+            _text("session_id", required=True, max_length=64),  # SHA-256 hex of the cookie's token
+            _id("user_id"),
+            _text("csrf_token", required=True, max_length=ID),
+            _ts("created_at", required=True),
+            _ts("expires_at", required=True),
+            _ts("last_seen_at", required=True),
+        ),
+        key=("session_id",),
+        since=4,
+        canonical=False,
+    ),
+    Table(
+        "api_tokens",
+        (
+            _id("token_id"),
+            _id("user_id"),
+            _text("name", required=True),
+            _text("token_hash", required=True, max_length=64),  # SHA-256 hex of the token
+            _text("scopes", required=True, max_length=ID),  # comma-separated: read, ingest, admin
+            _ts("created_at", required=True),
+            _ts("last_used_at"),
+            _ts("revoked_at"),
+        ),
+        key=("token_id",),
+        since=4,
         canonical=False,
     ),
 )

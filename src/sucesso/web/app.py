@@ -37,7 +37,7 @@ def create_app(url: str, precompute_in_background: bool = True) -> FastAPI:
         yield
         workspace.close()
 
-    app = FastAPI(title="sucesso", version=__version__, docs_url="/docs", redoc_url=None, lifespan=lifespan,
+    app = FastAPI(title="sucesso", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Every page of the sucesso web app as JSON, and imports. Sign in, or send "
                               "`Authorization: Bearer <token>` with a token from Settings.")
     app.state.workspace = workspace
@@ -56,6 +56,15 @@ def create_app(url: str, precompute_in_background: bool = True) -> FastAPI:
     def plotly_script():
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
+
+    # the OpenAPI documentation, with Swagger UI from the installed swagger-ui-bundle (no CDN)
+    import swagger_ui_bundle
+
+    app.mount("/vendor/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return FileResponse(str(static.joinpath("docs.html")), media_type="text/html")
 
     for module in pkgutil.iter_modules(pages.__path__):
         app.include_router(importlib.import_module(f"{pages.__name__}.{module.name}").router)

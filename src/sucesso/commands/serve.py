@@ -1,0 +1,29 @@
+"""`sucesso serve`: the web app and API on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sucesso.cli import DbOption, app, out
+from sucesso.config import workspace_url
+
+
+def serve(url: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from sucesso.web.app import create_app
+
+    out.print(f"sucesso is running at [bold]http://{host}:{port}[/] (API documentation at /docs); Ctrl+C stops it.")
+    uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Start the web app and API (sign in with a user made by `sucesso user add`)."""
+    serve(workspace_url(db), host, port)

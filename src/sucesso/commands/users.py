@@ -1,0 +1,185 @@
+"""`sucesso user` and `sucesso token`: who may sign in to the web app, with which role, and the
+API tokens scripts use. The logic is in `sucesso.web.users`, shared with the Settings page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sucesso.cli import DbOption, app, fail, out, workspace
+
+user_app = typer.Typer(help="Users of the web app and their roles (admin, manager, csm, viewer).",
+                       no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (Authorization: Bearer …), scoped read, ingest or admin.",
+                        no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+def _choose_password(password: str | None, generate: bool) -> tuple[str, bool]:
+    """(the password, whether it was generated); prompts twice, hidden, when neither is given."""
+    from sucesso.web.users import generate_password
+
+    if password and generate:
+        raise fail("give --password or --generate, not both")
+    if generate:
+        return generate_password(), True
+    if password:
+        return password, False
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True), False
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Their email: what they sign in with.")],
+    role: Annotated[str, typer.Option(help="admin, manager, csm or viewer.")],
+    name: Annotated[str | None, typer.Option(help="Their name (default: the email's first part).")] = None,
+    csm_id: Annotated[str | None, typer.Option("--csm-id", help="Their csm_id in the csms table (a csm's "
+                                                                "portfolio).")] = None,
+    password: Annotated[str | None, typer.Option(help="Their password (default: asked twice).")] = None,
+    generate: Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Add a user who can sign in to the web app."""
+    from sucesso.web.users import UserError, create_user
+
+    chosen, generated = _choose_password(password, generate)
+    with workspace(db) as store:
+        try:
+            user = create_user(store, email, role, chosen, name=name, csm_id=csm_id)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"user {user.email} added as {user.role}", highlight=False)
+    if generated:
+        out.print(f"password (shown once): {chosen}", highlight=False, markup=False)
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """Every user, their role and whether they may sign in."""
+    from sucesso.web.users import list_users
+
+    with workspace(db) as store:
+        rows = list_users(store)
+    table = Table("email", "name", "role", "csm_id", "active", "created")
+    for row in rows:
+        u = row.user
+        table.add_row(u.email, u.name, u.role, u.csm_id or "", "yes" if row.active else "no",
+                      f"{row.created_at:%Y-%m-%d}")
+    out.print(table)
+
+
+def _change(db: str | None, email: str, change) -> str:
+    """Run `change(store, user)` for the user with this email; their email back."""
+    from sucesso.web.users import UserError, user_by_email
+
+    with workspace(db) as store:
+        try:
+            user = user_by_email(store, email)
+            change(store, user)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+    return user.email
+
+
+@user_app.command("set-role")
+def user_set_role(email: str, role: Annotated[str, typer.Argument(help="admin, manager, csm or viewer.")],
+                  db: DbOption = None) -> None:
+    """Change a user's role."""
+    from sucesso.web.users import set_role
+
+    who = _change(db, email, lambda store, user: set_role(store, user.user_id, role))
+    out.print(f"{who} is now {role}", highlight=False)
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: str, db: DbOption = None) -> None:
+    """Stop a user signing in: their sessions end and their tokens stop working."""
+    from sucesso.web.users import set_active
+
+    who = _change(db, email, lambda store, user: set_active(store, user.user_id, False))
+    out.print(f"{who} is deactivated", highlight=False)
+
+
+@user_app.command("activate")
+def user_activate(email: str, db: DbOption = None) -> None:
+    """Let a deactivated user sign in again."""
+    from sucesso.web.users import set_active
+
+    who = _change(db, email, lambda store, user: set_active(store, user.user_id, True))
+    out.print(f"{who} is active", highlight=False)
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="The new password (default: asked twice).")] = None,
+    generate: Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password (for one who forgot theirs); their sessions end."""
+    from sucesso.web.users import set_password
+
+    chosen, generated = _choose_password(password, generate)
+    who = _change(db, email, lambda store, user: set_password(store, user.user_id, chosen))
+    out.print(f"password of {who} changed", highlight=False)
+    if generated:
+        out.print(f"password (shown once): {chosen}", highlight=False, markup=False)
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    scope: Annotated[str, typer.Option(help="Comma-separated: read, ingest, admin.")] = "read",
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """Create an API token and print it once (only its hash is kept)."""
+    from sucesso.web.users import UserError, create_token, user_by_email
+
+    with workspace(db) as store:
+        try:
+            token_id, token = create_token(store, user_by_email(store, email), name, scope)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"token {token_id} for {email.strip().lower()} (shown once; send it as "
+              "'Authorization: Bearer <token>'):", highlight=False)
+    print(token)
+
+
+@token_app.command("list")
+def token_list(email: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+               db: DbOption = None) -> None:
+    """The tokens (never the secrets): owner, scopes, when last used, whether revoked."""
+    from sucesso.web.users import UserError, list_tokens, user_by_email
+
+    with workspace(db) as store:
+        try:
+            tokens = list_tokens(store, user_by_email(store, email).user_id if email else None)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=20)  # whole, to be copied into `token revoke`
+    for column in ("user", "name", "scopes", "created", "last used", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(t.token_id, t.email, t.name, ",".join(t.scopes), f"{t.created_at:%Y-%m-%d}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+                      f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see `sucesso token list`).")],
+                 db: DbOption = None) -> None:
+    """Revoke a token for good."""
+    from sucesso.web.users import UserError, revoke_token
+
+    with workspace(db) as store:
+        try:
+            token = revoke_token(store, token_id)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+    out.print(f"token {token.token_id} ({token.name}, {token.email}) revoked", highlight=False)
