@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sucesso.health.report import report_from
 from sucesso.insight import account360
 from sucesso.web import charts
-from sucesso.web.auth import User, api_scope, signed_in
+from sucesso.web.auth import User, api_scope, signed_in, visible_csm
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import plain, records
 
@@ -22,9 +22,17 @@ LIST_COLUMNS = ["account_id", "name", "segment", "plan", "touch_model", "csm_id"
                 "score", "band", "score_change"]
 
 
-def accounts_data(request: Request) -> dict:
+def visible_rows(request: Request, user: User):
+    """The account table as this user may see it (a csm under csm_scope "own": their accounts)."""
+    workspace = request.app.state.workspace
+    rows = workspace.account_rows()
+    only = workspace.run(lambda store: visible_csm(user, store))
+    return rows if only is None or rows.empty else rows[rows["csm_id"] == only]
+
+
+def accounts_data(request: Request, user: User) -> dict:
     q = request.query_params
-    rows = request.app.state.workspace.account_rows()
+    rows = visible_rows(request, user)
     choices = {c: sorted(v for v in rows[c].dropna().unique()) for c in FILTERS if c in rows} if len(rows) else {}
     if len(rows) and q.get("all") != "1":
         rows = rows[rows["customer"]]
@@ -52,21 +60,22 @@ def accounts_data(request: Request) -> dict:
 
 @router.get("/accounts", include_in_schema=False)
 def accounts_page(request: Request, user: User = Depends(signed_in)):
-    return page(request, "accounts.html", data=accounts_data(request))
+    return page(request, "accounts.html", data=accounts_data(request, user))
 
 
 @router.get("/api/accounts", tags=["pages"], summary="Accounts: ?q=&band=&csm_id=&segment=&plan=&touch_model="
             "&sort=name|mrr|score|change&page=&all=1")
 def accounts_api(request: Request, user: User = Depends(api_scope("read"))):
-    data = accounts_data(request)
+    data = accounts_data(request, user)
     data.pop("choices")
     return data
 
 
-def account_data(request: Request, account_id: str) -> dict:
+def account_data(request: Request, account_id: str, user: User) -> dict:
     workspace = request.app.state.workspace
     profile = workspace.run(lambda s: account360.profile(s, account_id))
-    if profile is None:
+    only = workspace.run(lambda store: visible_csm(user, store))
+    if profile is None or (only is not None and profile.get("csm_id") != only):
         raise HTTPException(404, f"no account {account_id!r}")
     as_of = workspace.as_of or dt.date.today()
     first, last = account360.span_for(as_of)
@@ -92,7 +101,7 @@ def account_data(request: Request, account_id: str) -> dict:
 
 @router.get("/accounts/{account_id}", include_in_schema=False)
 def account_page(request: Request, account_id: str, user: User = Depends(signed_in)):
-    data = account_data(request, account_id)
+    data = account_data(request, account_id, user)
     _ = gettext_of(request)
     separators = charts.separators_for(language_of(request))
     figures = {"mrr": charts.lines([r["period"] for r in data["mrr"]], {"MRR": [r["mrr"] for r in data["mrr"]]},
@@ -110,5 +119,5 @@ def account_page(request: Request, account_id: str, user: User = Depends(signed_
 
 @router.get("/api/accounts/{account_id}", tags=["pages"], summary="Account 360")
 def account_api(request: Request, account_id: str, user: User = Depends(api_scope("read"))):
-    return account_data(request, account_id)
+    return account_data(request, account_id, user)
 
