@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ibis
 import pandas as pd
 
 from sucesso.metrics.mrr import mrr_at
@@ -14,12 +13,17 @@ from sucesso.metrics.periods import add_months, periods
 from sucesso.metrics.registry import Context
 
 
+def _one_account(store, sql: str, account_id: str) -> pd.DataFrame:
+    """A plain-SQL lookup of one account's rows (DuckDB and PostgreSQL alike): for a single
+    account, building an Ibis query costs more than running it."""
+    cursor_rows, columns = store.fetchall_with_columns(sql, (account_id,))
+    return pd.DataFrame(cursor_rows, columns=columns)
+
+
 def profile(store, account_id: str) -> dict | None:
-    con = store.ibis()
-    a, c = con.table("accounts"), con.table("csms")
-    t = a.filter(a.account_id == account_id).left_join(c.select("csm_id", csm_name="name"), "csm_id")
-    rows = con.execute(t.drop("csm_id_right")).to_dict("records")
-    return rows[0] if rows else None
+    rows = _one_account(store, "SELECT a.*, c.name AS csm_name FROM accounts a LEFT JOIN csms c "
+                               "ON c.csm_id = a.csm_id WHERE a.account_id = ?", account_id)
+    return rows.to_dict("records")[0] if len(rows) else None
 
 
 def mrr_history(store, account_id: str, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -41,45 +45,42 @@ def health_history(store, account_id: str) -> pd.DataFrame:
 
 
 def contacts(store, account_id: str) -> pd.DataFrame:
-    con = store.ibis()
-    t = con.table("contacts")
-    return con.execute(t.filter(t.account_id == account_id).order_by("name"))
+    return _one_account(store, "SELECT * FROM contacts WHERE account_id = ? ORDER BY name, contact_id", account_id)
+
+
+TIMELINE_SQL = """
+SELECT * FROM (
+  SELECT date_trunc('day', occurred_at) AS happened, 'usage' AS kind,
+         CAST(count(*) AS TEXT) || ' events' AS title,
+         CAST(count(DISTINCT contact_id) AS TEXT) || ' users, ' || CAST(count(DISTINCT event) AS TEXT) || ' features'
+           AS detail
+    FROM usage_events WHERE account_id = ? AND occurred_at >= ? GROUP BY date_trunc('day', occurred_at)
+  UNION ALL
+  SELECT opened_at, 'ticket', COALESCE(category, 'ticket'), COALESCE(priority, '') || ' ' || COALESCE(channel, '')
+    FROM tickets WHERE account_id = ? AND opened_at >= ?
+  UNION ALL
+  SELECT answered_at, survey, UPPER(survey) || ' ' || CAST(score AS TEXT), COALESCE(comment, '')
+    FROM survey_responses WHERE account_id = ? AND answered_at >= ?
+  UNION ALL
+  SELECT issued_at, 'invoice', CAST(amount AS TEXT) || ' ' || status, COALESCE(category, '')
+    FROM invoices WHERE account_id = ? AND issued_at >= ?
+  UNION ALL
+  SELECT occurred_at, 'cs_activity', kind, COALESCE(notes, '')
+    FROM cs_activities WHERE account_id = ? AND occurred_at >= ?
+  UNION ALL
+  SELECT requested_at, 'churn_request', reason_code || ': ' || outcome, COALESCE(reason_detail, '')
+    FROM churn_requests WHERE account_id = ? AND requested_at >= ?
+) AS lines ORDER BY happened DESC LIMIT ?
+"""
 
 
 def timeline(store, account_id: str, since: dt.date, limit: int = 200) -> pd.DataFrame:
     """at, kind, title, detail: the account's events on or after `since`, newest first
-    (usage as one line per active day)."""
-    con = store.ibis()
-    lo = pd.Timestamp(since)
-
-    def rows(name: str, at: str):
-        t = con.table(name)
-        return t.filter((t.account_id == account_id) & (t[at] >= lo))
-
-    def lines(t, at, kind, title, detail):
-        """One timeline line per row, in the same types whatever the table."""
-        kind = ibis.literal(kind) if isinstance(kind, str) else kind
-        return t.select(at=at.cast("timestamp"), kind=kind.cast("string"), title=title.cast("string"),
-                        detail=ibis.coalesce(detail.cast("string"), ibis.literal("")).cast("string"))
-
-    e = rows("usage_events", "occurred_at")
-    usage = e.group_by(day=e.occurred_at.truncate("D")).aggregate(
-        events=e.count(), users=e.contact_id.nunique(), features=e.event.nunique())
-    usage = lines(usage, usage.day, "usage", usage.events.cast("string") + " events",
-                  usage.users.cast("string") + " users, " + usage.features.cast("string") + " features")
-    t = rows("tickets", "opened_at")
-    tickets = lines(t, t.opened_at, "ticket", ibis.coalesce(t.category, ibis.literal("ticket")),
-                    ibis.coalesce(t.priority, ibis.literal("")) + " " + ibis.coalesce(t.channel, ibis.literal("")))
-    s = rows("survey_responses", "answered_at")
-    surveys = lines(s, s.answered_at, s.survey, s.survey.upper() + " " + s.score.cast("string"), s.comment)
-    i = rows("invoices", "issued_at")
-    invoices = lines(i, i.issued_at, "invoice", i.amount.cast("string") + " " + i.status, i.category)
-    a = rows("cs_activities", "occurred_at")
-    activities = lines(a, a.occurred_at, "cs_activity", a.kind, a.notes)
-    r = rows("churn_requests", "requested_at")
-    requests = lines(r, r.requested_at, "churn_request", r.reason_code + ": " + r.outcome, r.reason_detail)
-    union = ibis.union(usage, tickets, surveys, invoices, activities, requests)
-    return con.execute(union.order_by(ibis.desc("at")).limit(limit))
+    (usage as one line per active day). Plain SQL that DuckDB and PostgreSQL both run: a
+    lookup of one account, where building the query is the cost, not running it."""
+    lo = dt.datetime(since.year, since.month, since.day)
+    rows, _columns = store.fetchall_with_columns(TIMELINE_SQL, (account_id, lo) * 6 + (limit,))
+    return pd.DataFrame(rows, columns=["at", "kind", "title", "detail"])
 
 
 def span_for(last_day: dt.date, months: int = 24) -> tuple[dt.date, dt.date]:

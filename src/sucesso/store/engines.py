@@ -57,6 +57,10 @@ class Store:
     def fetchall(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         raise NotImplementedError
 
+    def fetchall_with_columns(self, sql: str, params: tuple | list = ()) -> tuple[list[tuple], list[str]]:
+        """The rows and the column names of a query."""
+        raise NotImplementedError
+
     def sql(self, text: str) -> str:
         """Turn `?` placeholders into the engine's own."""
         return text if self.param == "?" else text.replace("?", self.param)
@@ -254,6 +258,10 @@ class DuckDBStore(Store):
     def fetchall(self, sql, params=()):
         return self.con.execute(sql, params).fetchall()
 
+    def fetchall_with_columns(self, sql, params=()):
+        cursor = self.con.execute(sql, params)
+        return cursor.fetchall(), [d[0] for d in cursor.description]
+
     def read_batches(self, sql, schema, batch_rows=1_000_000):
         for batch in self.con.sql(sql).to_arrow_reader(batch_rows):
             yield batch.cast(schema) if batch.schema != schema else batch
@@ -303,6 +311,10 @@ class PostgresStore(Store):
 
     def fetchall(self, sql, params=()):
         return self.con.execute(self.sql(sql), params or None).fetchall()
+
+    def fetchall_with_columns(self, sql, params=()):
+        cursor = self.con.execute(self.sql(sql), params or None)
+        return cursor.fetchall(), [d[0] for d in cursor.description]
 
     def table_names(self):
         return {

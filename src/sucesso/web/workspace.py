@@ -56,11 +56,10 @@ class WebWorkspace:
             if last > first:  # the month the data ends in is usually partial
                 last = add_months(last, -1)
             span = (f"{first:%Y-%m}", f"{last:%Y-%m}")
-            overall = pd.DataFrame(kpi_rows(store, None, *span))
-            overall.insert(1, "segment", "")
-            by_segment = pd.DataFrame(kpi_rows(store, None, *span, by="segment"))
-            by_segment["segment"] = by_segment["segment"].fillna("—")
-            return pd.concat([overall, by_segment], ignore_index=True), list(overall["period"])
+            overall = [{"segment": "", **r} for r in kpi_rows(store, None, *span)]
+            by_segment = [{**r, "segment": r["segment"] if r["segment"] is not None else "—"}
+                          for r in kpi_rows(store, None, *span, by="segment")]
+            return pd.DataFrame(overall + by_segment), [r["period"] for r in overall]
 
         def accounts(store: Store):
             from sucesso.health.history import default_as_of

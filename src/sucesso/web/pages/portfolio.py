@@ -28,11 +28,11 @@ def portfolio_data(request: Request) -> dict:
     month = f.last
     coverage = _coverage_by_csm(workspace, month)
     per_csm = customers.assign(csm_id=customers["csm_id"].fillna("—"), csm_name=customers["csm_name"].fillna("—"))
-    grouped = per_csm.groupby(["csm_id", "csm_name"], dropna=False)
-    table = grouped.agg(accounts=("account_id", "count"), mrr=("mrr", "sum"), mean_score=("score", "mean"))
-    for band in BANDS:
-        table[band] = grouped["band"].apply(lambda b, band=band: int((b == band).sum()))
-    table = table.reset_index()
+    table = per_csm.groupby(["csm_id", "csm_name"], dropna=False).agg(
+        accounts=("account_id", "count"), mrr=("mrr", "sum"), mean_score=("score", "mean"))
+    bands = pd.crosstab([per_csm["csm_id"], per_csm["csm_name"]], per_csm["band"])
+    table = table.join(bands.reindex(columns=list(BANDS), fill_value=0)).fillna({b: 0 for b in BANDS})
+    table = table.astype({b: "int64" for b in BANDS}).reset_index()
     table["coverage"] = table["csm_id"].map(coverage)
     mean_load = table.loc[table["csm_id"] != "—", "accounts"].mean()
     table["load"] = table["accounts"] / mean_load if mean_load else None
