@@ -127,3 +127,14 @@ def test_imports_over_the_api_check_everything_and_write_all_or_nothing(app, tmp
     assert viewer.post("/api/import/accounts", files=files(good, "c.csv")).status_code == 403
     assert TestClient(app).post("/api/import/nope", files=files(good, "c.csv"),
                                 headers={"Authorization": f"Bearer {ingest}"}).status_code == 404
+
+
+def test_portfolio_adds_up_to_the_customers(app):
+    admin = client_as(app, "admin")
+    csms = admin.get("/api/portfolio").json()["csms"]
+    customers = admin.get("/api/accounts").json()["total"]  # customers only, by default
+    assert sum(c["accounts"] for c in csms) == customers
+    assert all(c["red"] + c["yellow"] + c["green"] <= c["accounts"] for c in csms)
+    assert [c["mrr"] for c in csms] == sorted((c["mrr"] for c in csms), reverse=True)
+    page = admin.get("/portfolio").text
+    assert csms[0]["csm_name"] in page

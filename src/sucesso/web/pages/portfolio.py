@@ -9,6 +9,7 @@ from sucesso.metrics.api import kpi_rows
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
+from sucesso.web.kit import cached
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import records
 
@@ -16,16 +17,32 @@ router = APIRouter()
 BANDS = ("red", "yellow", "green")
 
 
-def portfolio_data(request: Request) -> dict:
+PAGE_SIZE = 50
+
+
+def portfolio_data(request: Request, paged: bool = False) -> dict:
+    """Per CSM, most MRR first; `paged`: 50 CSMs a page (?page=), as the page shows them."""
     f = filters(request)
     workspace = request.app.state.workspace
     rows = workspace.account_rows()
     if rows.empty:
-        return {"filters": f, "month": None, "csms": []}
+        return {"filters": f, "month": None, "csms": [], "page": 1, "pages": 1}
+    table = cached(workspace, ("portfolio", f.segment, f.last), lambda: _per_csm(workspace, rows, f.segment, f.last))
+    pages, number = 1, 1
+    if paged:
+        pages = max(1, -(-len(table) // PAGE_SIZE))
+        try:
+            number = min(pages, max(1, int(request.query_params.get("page", "1"))))
+        except ValueError:
+            number = 1
+        table = table[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    return {"filters": f, "month": f.last, "csms": table, "page": number, "pages": pages}
+
+
+def _per_csm(workspace, rows, segment: str, month: str | None) -> list[dict]:
     customers = rows[rows["customer"]]
-    if f.segment:
-        customers = customers[customers["segment"] == f.segment]
-    month = f.last
+    if segment:
+        customers = customers[customers["segment"] == segment]
     coverage = _coverage_by_csm(workspace, month)
     per_csm = customers.assign(csm_id=customers["csm_id"].fillna("—"), csm_name=customers["csm_name"].fillna("—"))
     table = per_csm.groupby(["csm_id", "csm_name"], dropna=False).agg(
@@ -36,8 +53,7 @@ def portfolio_data(request: Request) -> dict:
     table["coverage"] = table["csm_id"].map(coverage)
     mean_load = table.loc[table["csm_id"] != "—", "accounts"].mean()
     table["load"] = table["accounts"] / mean_load if mean_load else None
-    table = table.sort_values(["mrr", "csm_id"], ascending=[False, True])
-    return {"filters": f, "month": month, "csms": records(table)}
+    return records(table.sort_values(["mrr", "csm_id"], ascending=[False, True]))
 
 
 def _coverage_by_csm(workspace, month: str | None) -> dict:
@@ -53,7 +69,7 @@ def _coverage_by_csm(workspace, month: str | None) -> dict:
 
 @router.get("/portfolio", include_in_schema=False)
 def portfolio_page(request: Request, user: User = Depends(signed_in)):
-    data = portfolio_data(request)
+    data = portfolio_data(request, paged=True)
     _ = gettext_of(request)
     figures = {}
     if data["csms"]:
