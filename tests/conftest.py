@@ -185,3 +185,10 @@ def fill():
                 assert report.written, [str(p) for p in report.problems]
 
     return _fill
+
+
+@pytest.fixture(autouse=True)
+def cli_in_english(monkeypatch):
+    """The CLI speaks the workspace's language (pt_BR for the demo) unless told: most tests read its
+    English output, so they tell it; tests/test_cli_language.py overrides this to check pt_BR."""
+    monkeypatch.setenv("SUCESSO_LANG", "en")

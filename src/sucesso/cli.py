@@ -1,4 +1,8 @@
-"""The `sucesso` command: one verb per job. No business logic here — only calls and printing."""
+"""The `sucesso` command: one verb per job. No business logic here — only calls and printing.
+
+Every message to a person goes through `cli_gettext` (English in the code, the pt_BR catalog
+translates), in the language `i18n.cli_language` chooses. Option help texts stay in English.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from rich.table import Table
 
 from sucesso import __version__
 from sucesso.config import workspace_url
+from sucesso.i18n import cli_language, gettext_for
 from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset, with_preset
@@ -33,8 +38,22 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Workspace: a DuckDB 
                                                             "(default: $SUCESSO_DB or ./sucesso.duckdb).")]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+_language: str | None = None  # what the running command speaks; set by cli_gettext, reset by main
+
+
+def cli_gettext(store: Store | None = None, lang: str | None = None):
+    """`_(message, **values)` in this command's language (i18n.cli_language: its --lang, else
+    $SUCESSO_LANG, else the open workspace's locale, else the system's); `fail` speaks it too."""
+    global _language
+    _language = cli_language(lang, store.setting("locale") if store is not None else None)
+    return gettext_for(_language)
+
+
+def fail(message: str, code: int = 2, **values) -> typer.Exit:
+    """Print an error — `message` in English, translated here, %(name)s filled from `values` — and
+    return the Exit to raise. Messages from below the CLI (str(exc)) pass through as they are."""
+    _ = gettext_for(_language or cli_language())
+    err.print(f"[bold red]{_('error:')}[/] {_(message, **values)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -48,8 +67,15 @@ def workspace(db: str | None) -> Iterator[Store]:
         yield store
 
 
+def _phase(phase: str, tr) -> str:
+    """A progress phase from below the CLI in the command's language: the fixed ones ("reading",
+    "users: reading") are in the catalog; the ones with numbers in them stay in English."""
+    prefix, sep, rest = phase.rpartition(": ")
+    return f"{prefix}{sep}{tr(rest)}"
+
+
 @contextlib.contextmanager
-def progress_bar(label: str) -> Iterator[tuple]:
+def progress_bar(label: str, tr) -> Iterator[tuple]:
     """A byte progress bar on the terminal, and phase lines on stderr (also when piped)."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
                    console=err, transient=True, disable=not err.is_terminal)
@@ -59,6 +85,7 @@ def progress_bar(label: str) -> Iterator[tuple]:
         bar.update(task, completed=done, total=total or None)
 
     def on_phase(phase: str) -> None:
+        phase = _phase(phase, tr)
         bar.update(task, description=f"{label}: {phase}")
         if not err.is_terminal:
             err.print(f"{label}: {phase}", highlight=False)
@@ -69,6 +96,8 @@ def progress_bar(label: str) -> Iterator[tuple]:
 
 @app.callback(invoke_without_command=True)
 def main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    global _language
+    _language = None  # each invocation chooses again (tests run many in one process)
     if version:
         out.print(f"sucesso {__version__}")
         raise typer.Exit()
@@ -79,7 +108,7 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
     mapping = {}
     for item in maps or []:
         if "=" not in item:
-            raise fail(f"--map expects SOURCE=COLUMN, got {item!r}")
+            raise fail("--map expects SOURCE=COLUMN, got %(item)r", item=item)
         src, dst = item.split("=", 1)
         mapping[src.strip()] = dst.strip()
     try:
@@ -90,8 +119,8 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
         raise fail(str(exc)) from None
 
 
-def print_reports(reports: list[ImportReport], errors_file: str | None) -> bool:
-    table = Table("file", "table", "inserted", "updated", "unchanged", "rejected", title="import")
+def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> bool:
+    table = Table(*map(tr, ("file", "table", "inserted", "updated", "unchanged", "rejected")), title=tr("import"))
     for r in reports:
         table.add_row(os.path.basename(r.file), r.table, f"{r.inserted:,}", f"{r.updated:,}", f"{r.unchanged:,}",
                       f"{r.rejected:,}", style=None if r.written else "red")
@@ -99,22 +128,25 @@ def print_reports(reports: list[ImportReport], errors_file: str | None) -> bool:
     problems = [p for r in reports for p in r.problems]
     for r in reports:
         if r.ignored_columns:
-            out.print(f"[yellow]{os.path.basename(r.file)}: columns ignored (not in {r.table}):[/] "
+            out.print(f"[yellow]{os.path.basename(r.file)}: "
+                      f"{tr('columns ignored (not in %(table)s):', table=r.table)}[/] "
                       + ", ".join(r.ignored_columns), highlight=False)
         if r.rejected_file:
-            out.print(f"rejected rows saved to {r.rejected_file}", highlight=False)
+            out.print(tr("rejected rows saved to %(path)s", path=r.rejected_file), highlight=False)
     ok = all(r.written for r in reports)
     if problems:
         for p in problems[:SHOWN_PROBLEMS]:
             err.print(f"  {p}", highlight=False, markup=False)
         if len(problems) > SHOWN_PROBLEMS:
-            err.print(f"  … and {len(problems) - SHOWN_PROBLEMS:,} more"
-                      + ("" if errors_file else " (see them all with --errors-file PATH)"))
+            more = f"{len(problems) - SHOWN_PROBLEMS:,}"
+            err.print("  " + (tr("… and %(count)s more", count=more) if errors_file else
+                              tr("… and %(count)s more (see them all with --errors-file PATH)", count=more)))
         if errors_file:
             write_problems(errors_file, problems)
-            err.print(f"all {len(problems):,} problems written to {errors_file}")
+            err.print(tr("all %(count)s problems written to %(path)s", count=f"{len(problems):,}", path=errors_file))
         if not ok:
-            err.print("[bold red]nothing was written[/]: fix the file, or use --skip-invalid to write the valid rows")
+            err.print(f"[bold red]{tr('nothing was written')}[/]: "
+                      + tr("fix the file, or use --skip-invalid to write the valid rows"))
     return ok
 
 
@@ -139,6 +171,7 @@ def import_command(
     """Import a file into a table (all or nothing by default), or restore an exported folder."""
     given = _options(fmt, encoding, delimiter, decimal, date_format, sheet, map_, skip_invalid)
     with workspace(db) as store:
+        tr = cli_gettext(store)
         table_name, path = target, file
         try:
             if preset:
@@ -146,11 +179,11 @@ def import_command(
                 if file is None:
                     table_name, path = preset_table, target
                 given = with_preset(preset_options, given)
-            with progress_bar(os.path.basename((path or target).rstrip("/"))) as (on_progress, on_phase):
+            with progress_bar(os.path.basename((path or target).rstrip("/")), tr) as (on_progress, on_phase):
                 if path is None:
                     if not os.path.isdir(target):
-                        raise fail(f"{target!r} is not a folder; to import a file say the table: "
-                                   "sucesso import TABLE FILE")
+                        raise fail("%(target)r is not a folder; to import a file say the table: "
+                                   "sucesso import TABLE FILE", target=target)
                     reports = import_dir(store, target, given, on_progress, on_phase)
                 else:
                     reports = [import_file(store, table_name, path, given, on_progress, on_phase)]
@@ -158,8 +191,8 @@ def import_command(
             raise fail(str(exc).strip('"')) from None
         if save_preset_as and reports and reports[0].written and path is not None:
             save_preset(store, save_preset_as, table_name, given)
-            out.print(f"preset {save_preset_as!r} saved")
-    if not print_reports(reports, errors_file):
+            out.print(tr("preset %(name)r saved", name=save_preset_as))
+    if not print_reports(reports, errors_file, tr):
         raise typer.Exit(1)
 
 
@@ -168,16 +201,19 @@ def export_command(directory: Annotated[str, typer.Argument(help="Folder to writ
                    db: DbOption = None) -> None:
     """Export every table as Parquet (one file per table) plus a manifest."""
     with workspace(db) as store:
+        tr = cli_gettext(store)
         counts = export_workspace(store, directory)
-    out.print(f"exported {sum(counts.values()):,} rows in {len(counts)} tables to {directory}", highlight=False)
+    out.print(tr("exported %(rows)s rows in %(tables)s tables to %(path)s", rows=f"{sum(counts.values()):,}",
+                 tables=len(counts), path=directory), highlight=False)
 
 
 @presets_app.command("list")
 def presets_list(db: DbOption = None) -> None:
     """List the saved import presets."""
     with workspace(db) as store:
+        tr = cli_gettext(store)
         rows = list_presets(store)
-    table = Table("name", "table", "options")
+    table = Table(tr("name"), tr("table"), tr("options"))
     for name, table_name, options in rows:
         table.add_row(name, table_name, options)
     out.print(table)
@@ -187,9 +223,10 @@ def presets_list(db: DbOption = None) -> None:
 def presets_delete(name: str, db: DbOption = None) -> None:
     """Delete a saved import preset."""
     with workspace(db) as store:
+        tr = cli_gettext(store)
         if not delete_preset(store, name):
-            raise fail(f"no preset named {name!r}")
-    out.print(f"preset {name!r} deleted")
+            raise fail("no preset named %(name)r", name=name)
+    out.print(tr("preset %(name)r deleted", name=name))
 
 
 # -- workspace --------------------------------------------------------------------------
@@ -197,23 +234,27 @@ def presets_delete(name: str, db: DbOption = None) -> None:
 def info_command(db: DbOption = None) -> None:
     """What the workspace holds: tables, row counts, date range, currency."""
     with workspace(db) as store:
+        tr = cli_gettext(store)
         info = workspace_info(store)
-    print_info(info)
+    print_info(info, tr)
 
 
-def print_info(info) -> None:
-    out.print(f"workspace [bold]{info.url}[/] ({info.engine}, schema version {info.schema_version})", highlight=False)
-    out.print(f"currency {info.currency}, language {info.locale}", highlight=False)
+def print_info(info, tr) -> None:
+    out.print(tr("workspace %(url)s (%(engine)s, schema version %(version)s)", url=f"[bold]{info.url}[/]",
+                 engine=info.engine, version=info.schema_version), highlight=False)
+    out.print(tr("currency %(currency)s, language %(locale)s", currency=info.currency, locale=info.locale),
+              highlight=False)
     if info.first is not None:
-        out.print(f"data from {info.first:%Y-%m-%d} to {info.last:%Y-%m-%d}", highlight=False)
-    table = Table("table", "rows", "from", "to")
+        out.print(tr("data from %(first)s to %(last)s", first=f"{info.first:%Y-%m-%d}", last=f"{info.last:%Y-%m-%d}"),
+                  highlight=False)
+    table = Table(tr("table"), tr("rows"), tr("from"), tr("to"))
     for t in info.tables:
         table.add_row(t.name, f"{t.rows:,}", f"{t.first:%Y-%m-%d}" if t.first else "",
                       f"{t.last:%Y-%m-%d}" if t.last else "")
     out.print(table)
 
 
-FAMILY_TITLES = {
+FAMILY_TITLES = {  # in English; print_kpis translates them
     "revenue": "Revenue", "retention": "Retention", "unit_economics": "Billing & unit economics",
     "satisfaction": "Satisfaction", "support": "Support", "adoption": "Adoption", "operations": "Operations",
 }
@@ -246,10 +287,16 @@ def metrics_command(
 
     from sucesso.metrics.api import currency, kpi_rows
     from sucesso.metrics.evaluate import select_metrics
+    from sucesso.metrics.registry import METRICS
 
     keys = [k.strip() for k in only.split(",") if k.strip()] if only else None
     with workspace(db) as store:
+        tr = cli_gettext(store, lang)
         first, last = _span(store, start, end)
+        unknown = [k for k in keys or [] if k not in METRICS]
+        if unknown:
+            raise fail("unknown KPI %(keys)s; the keys are in METRICS.md (e.g. %(examples)s)",
+                       keys=", ".join(unknown), examples=", ".join(list(METRICS)[:6]))
         try:
             chosen = select_metrics(keys)
             rows = kpi_rows(store, keys, first, last, period=period, by=by)
@@ -260,10 +307,10 @@ def metrics_command(
     if as_json:
         print(json.dumps({"currency": money, "period": period, "rows": rows}, ensure_ascii=False, indent=2))
         return
-    print_kpis(rows, chosen, by, locale, money)
+    print_kpis(rows, chosen, by, locale, money, tr)
 
 
-def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str) -> None:
+def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str, tr) -> None:
     """One table per family: KPIs down, periods across (and one line per group with --by)."""
     from sucesso.formatting import format_value
 
@@ -274,7 +321,7 @@ def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str
         members = [m for m in chosen if m.family == family]
         if not members:
             continue
-        table = Table(title=title, title_justify="left", show_lines=False)
+        table = Table(title=tr(title), title_justify="left", show_lines=False)
         table.add_column("KPI")
         if by:
             table.add_column(by)
@@ -302,9 +349,11 @@ def cohorts_command(
 
     from sucesso.metrics.api import cohorts, default_months
 
+    tr = cli_gettext(None, lang)
     if kind not in ("logo", "revenue"):
         raise fail("--kind must be logo or revenue")
     with workspace(db) as store:
+        tr = cli_gettext(store, lang)
         first, last = default_months(store, dt.date.today(), count=12)
         try:
             frame = cohorts(store, kind, start or first, end or last)
@@ -315,7 +364,7 @@ def cohorts_command(
     if as_json:
         print(json.dumps({"kind": kind, "rows": rows}, ensure_ascii=False, indent=2, default=float))
         return
-    print_cohorts(rows, kind, locale)
+    print_cohorts(rows, kind, locale, tr)
 
 
 def heat(value: float | None) -> str:
@@ -327,13 +376,14 @@ def heat(value: float | None) -> str:
     return f"black on rgb({red},{min(green, 255)},80)"
 
 
-def print_cohorts(rows: list[dict], kind: str, locale: str) -> None:
+def print_cohorts(rows: list[dict], kind: str, locale: str, tr) -> None:
     from sucesso.formatting import format_value
 
     months = [c for c in (rows[0] if rows else {}) if c.startswith("m") and c[1:].isdigit()]
-    table = Table(title=f"{kind} retention by cohort", title_justify="left")
-    table.add_column("cohort")
-    table.add_column("size", justify="right")
+    title = tr("logo retention by cohort") if kind == "logo" else tr("revenue retention by cohort")
+    table = Table(title=title, title_justify="left")
+    table.add_column(tr("cohort"))
+    table.add_column(tr("size"), justify="right")
     for m in months:
         table.add_column(m[1:], justify="right")
     for r in rows:
@@ -353,13 +403,18 @@ def bench_command(
     """Time a full recompute of every KPI and both cohort tables against one scan of every table."""
     from sucesso.metrics.bench import run
 
-    with progress_bar("bench") as (_, on_phase):
+    tr = cli_gettext()
+    with progress_bar("bench", tr) as (_, on_phase):
         result = run(accounts, months, folder, on_phase=on_phase)
     f, r = result["floor"], result["recompute"]
-    out.print(f"{accounts:,} accounts, {result['rows']['usage_events']:,} usage events, {months} months")
-    out.print(f"floor (one aggregate scan of every table): {f['seconds']} s, peak {f['peak_mib']} MiB")
-    out.print(f"full recompute (every KPI + both cohort tables): {r['seconds']} s, peak {r['peak_mib']} MiB")
-    out.print(f"ratio: {result['ratio']}× the floor; results appended to {folder}/metrics-bench.json")
+    out.print(tr("%(accounts)s accounts, %(events)s usage events, %(months)s months", accounts=f"{accounts:,}",
+                 events=f"{result['rows']['usage_events']:,}", months=months))
+    out.print(tr("floor (one aggregate scan of every table): %(seconds)s s, peak %(mib)s MiB",
+                 seconds=f["seconds"], mib=f["peak_mib"]))
+    out.print(tr("full recompute (every KPI + both cohort tables): %(seconds)s s, peak %(mib)s MiB",
+                 seconds=r["seconds"], mib=r["peak_mib"]))
+    out.print(tr("ratio: %(ratio)s× the floor; results appended to %(path)s", ratio=result["ratio"],
+                 path=f"{folder}/metrics-bench.json"))
 
 
 @app.command("demo")
@@ -377,7 +432,8 @@ def demo_command(
     from sucesso.demo.load import DemoRefused, load_demo
 
     with workspace(db) as store:
-        with progress_bar("demo company") as (_, on_phase):
+        tr = cli_gettext(store)
+        with progress_bar(tr("demo company"), tr) as (_, on_phase):
             try:
                 load_demo(store, accounts=accounts, seed=seed, language=language, on_phase=on_phase,
                           health_history=history)
@@ -387,17 +443,18 @@ def demo_command(
         from sucesso.web.users import ensure_demo_admin
 
         admin = ensure_demo_admin(store)
-    print_info(info)
-    out.print(f"demo company loaded: {accounts:,} accounts, seed {seed}.")
+        tr = cli_gettext(store)  # the demo has just set the workspace's language
+    print_info(info, tr)
+    out.print(tr("demo company loaded: %(accounts)s accounts, seed %(seed)s.", accounts=f"{accounts:,}", seed=seed))
     if admin:
-        out.print(f"sign in as [bold]{admin[0]}[/] with the password [bold]{admin[1]}[/] (shown once; "
-                  "`sucesso user add` makes more users)")
+        out.print(tr("sign in as %(email)s with the password %(password)s (shown once; `sucesso user add` makes "
+                     "more users)", email=f"[bold]{admin[0]}[/]", password=f"[bold]{admin[1]}[/]"))
     else:
-        out.print("sign in with a user of this workspace (`sucesso user list`; `sucesso user add` makes one)")
+        out.print(tr("sign in with a user of this workspace (`sucesso user list`; `sucesso user add` makes one)"))
     if not no_serve:
         from sucesso.commands.serve import serve
 
-        serve(workspace_url(db), "127.0.0.1", 8000)
+        serve(workspace_url(db), "127.0.0.1", 8000, tr)
 
 
 from sucesso.commands import load_all  # noqa: E402  (they add to `app`, defined above)

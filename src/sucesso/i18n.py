@@ -1,6 +1,7 @@
 """English and Brazilian Portuguese for every surface: Babel catalogs (locale/<lang>/LC_MESSAGES/
 sucesso.po, read when first needed — no compiled files to keep in step), and the choice of
-language: the user's, else the browser's Accept-Language, else the workspace's.
+language: the user's, else the browser's Accept-Language, else the workspace's (web); for the
+command line, `cli_language`.
 
 Messages are written in English in the code (`_("Accounts")`); the pt_BR catalog translates
 them, and a message missing from it shows in English rather than failing.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from importlib import resources
 
 from babel.messages.mofile import write_mo
@@ -39,6 +41,19 @@ def translations(language: str) -> Translations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
+
+
+def cli_language(explicit: str | None = None, workspace_locale: str | None = None,
+                 environ: dict[str, str] | None = None) -> str:
+    """The language the command line speaks: the command's --lang, else $SUCESSO_LANG, else the
+    open workspace's `locale` setting, else the system's ($LC_ALL, $LC_MESSAGES, $LANG — the first
+    set; pt* → pt_BR, en* → en), else pt_BR."""
+    env = os.environ if environ is None else environ
+    for choice in (explicit, env.get("SUCESSO_LANG"), workspace_locale):
+        if choice:
+            return normalise(choice)
+    system = next((env[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(name)), None)
+    return normalise(system)
 
 
 def gettext_for(language: str):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, fail, out, workspace
+from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
 from sucesso.commands.health import parse_day
 
 risk_app = typer.Typer(help="Churn risk in the next 90 days: train, evaluate, score.", no_args_is_help=True)
@@ -19,11 +19,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _run(db: str | None, job):
+    """`job(store)`'s result and the command's gettext."""
     from sucesso.insight.risk import RiskError
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
-            return job(store)
+            return job(store), tr
         except RiskError as exc:
             raise fail(str(exc)) from None
 
@@ -34,8 +36,8 @@ def evaluate_command(test_months: TestMonths = 6, as_json: JsonOption = False, d
     and the health score's AUC on the same customers and dates. Keeps nothing."""
     from sucesso.insight.risk import evaluate
 
-    report = _run(db, lambda store: evaluate(store, test_months))
-    print(json.dumps(report, indent=2)) if as_json else print_report(report)
+    report, tr = _run(db, lambda store: evaluate(store, test_months))
+    print(json.dumps(report, indent=2)) if as_json else print_report(report, tr)
 
 
 @risk_app.command("train")
@@ -43,32 +45,35 @@ def train_command(test_months: TestMonths = 6, as_json: JsonOption = False, db: 
     """Evaluate as `risk evaluate` does, then fit on every month and keep the model in the workspace."""
     from sucesso.insight.risk import train
 
-    report = _run(db, lambda store: train(store, test_months))
+    report, tr = _run(db, lambda store: train(store, test_months))
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    print_report(report)
+    print_report(report, tr)
     t = report["trained_on"]
-    out.print(f"model kept: fitted on {t['examples']:,} customer-months ({t['dates'][0]} to {t['dates'][1]}), "
-              f"{t['churned']:,} churned")
+    out.print(tr("model kept: fitted on %(examples)s customer-months (%(first)s to %(last)s), %(churned)s churned",
+                 examples=f"{t['examples']:,}", first=t["dates"][0], last=t["dates"][1],
+                 churned=f"{t['churned']:,}"))
 
 
-def print_report(r: dict) -> None:
+def print_report(r: dict, tr) -> None:
     test, trained = r["test"], r["train"]
-    out.print(f"Tested on {test['dates'][0]} to {test['dates'][1]} ({test['examples']:,} customer-months, "
-              f"{test['churned']:,} churned in {r['horizon_days']} days); trained on {trained['dates'][0]} "
-              f"to {trained['dates'][1]} ({trained['examples']:,}).")
+    out.print(tr("Tested on %(first)s to %(last)s (%(examples)s customer-months, %(churned)s churned in %(days)s "
+                 "days); trained on %(train_first)s to %(train_last)s (%(train_examples)s).",
+                 first=test["dates"][0], last=test["dates"][1], examples=f"{test['examples']:,}",
+                 churned=f"{test['churned']:,}", days=r["horizon_days"], train_first=trained["dates"][0],
+                 train_last=trained["dates"][1], train_examples=f"{trained['examples']:,}"))
     table = Table(title_justify="left")
     for column in ("", "churn-risk model", "health score"):
-        table.add_column(column, justify="left" if not column else "right")
+        table.add_column(tr(column) if column else "", justify="left" if not column else "right")
     table.add_row("AUC", f"{r['auc']:.3f}", f"{r['health_auc']:.3f}")
-    table.add_row("churn rate among the riskiest 10%", f"{r['top_decile_precision']:.1%}", "")
-    table.add_row("churn rate overall", f"{r['base_rate']:.1%}", "")
-    table.add_row("Brier score (lower is better)", f"{r['brier']:.4f}", "")
+    table.add_row(tr("churn rate among the riskiest 10%"), f"{r['top_decile_precision']:.1%}", "")
+    table.add_row(tr("churn rate overall"), f"{r['base_rate']:.1%}", "")
+    table.add_row(tr("Brier score (lower is better)"), f"{r['brier']:.4f}", "")
     out.print(table)
-    cal = Table(title="Calibration: deciles of predicted risk", title_justify="left")
+    cal = Table(title=tr("Calibration: deciles of predicted risk"), title_justify="left")
     for column in ("decile", "customer-months", "predicted", "observed"):
-        cal.add_column(column, justify="right")
+        cal.add_column(tr(column), justify="right")
     for i, b in enumerate(r["calibration"], start=1):
         cal.add_row(str(i), f"{b['examples']:,}", f"{b['predicted']:.1%}", f"{b['observed']:.1%}")
     out.print(cal)
@@ -87,16 +92,17 @@ def score_command(
     from sucesso.health.signals import SIGNALS
     from sucesso.insight.risk import score_accounts
 
-    report = _run(db, lambda store: score_accounts(store, parse_day(as_of), account))
+    report, tr = _run(db, lambda store: score_accounts(store, parse_day(as_of), account))
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         return
-    table = Table(title=f"Churn risk in the {report['horizon_days']} days after {report['as_of']} (model trained "
-                        f"{report['trained_at'][:16]})", title_justify="left")
+    table = Table(title=tr("Churn risk in the %(days)s days after %(as_of)s (model trained %(trained)s)",
+                           days=report["horizon_days"], as_of=report["as_of"], trained=report["trained_at"][:16]),
+                  title_justify="left")
     for column in ("account", "name", "risk", "top reasons (raising the risk)"):
-        table.add_column(column, justify="right" if column == "risk" else "left")
+        table.add_column(tr(column), justify="right" if column == "risk" else "left")
     for a in report["accounts"][:limit]:
-        reasons = "; ".join(f"{x['feature']} = {_value(x['value'])}" for x in a["reasons"])
+        reasons = "; ".join(f"{x['feature']} = {_value(x['value'], tr)}" for x in a["reasons"])
         table.add_row(a["account_id"], a["name"] or "", f"{a['risk']:.0%}", reasons)
     out.print(table)
     shown = [x["feature"] for a in report["accounts"][:limit] for x in a["reasons"]]
@@ -104,7 +110,7 @@ def score_command(
         out.print(f"[dim]{name}: {SIGNALS[name].meaning}[/]")
 
 
-def _value(value) -> str:
+def _value(value, tr) -> str:
     if value is None:
-        return "missing"
+        return tr("missing")
     return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)

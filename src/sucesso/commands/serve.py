@@ -6,16 +6,18 @@ from typing import Annotated
 
 import typer
 
-from sucesso.cli import DbOption, app, out
+from sucesso.cli import DbOption, app, cli_gettext, out
 from sucesso.config import workspace_url
 
 
-def serve(url: str, host: str, port: int) -> None:
+def serve(url: str, host: str, port: int, tr=None) -> None:
     import uvicorn
 
     from sucesso.web.app import create_app
 
-    out.print(f"sucesso is running at [bold]http://{host}:{port}[/] (API documentation at /docs); Ctrl+C stops it.")
+    tr = tr or cli_gettext()
+    out.print(tr("sucesso is running at %(address)s (API documentation at /docs); Ctrl+C stops it.",
+                 address=f"[bold]http://{host}:{port}[/]"))
     uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
 
 

@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from rich import box
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, fail, out, workspace
+from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
 from sucesso.formatting import babel_locale, format_value
 from sucesso.store import get_setting
 
@@ -39,6 +39,7 @@ def survival_command(
     from sucesso.insight.survival import survival_curves
 
     with workspace(db) as store:
+        tr = cli_gettext(store, lang)
         try:
             curves = survival_curves(store, by, unit)
         except ValueError as exc:
@@ -47,22 +48,25 @@ def survival_command(
     if as_json:
         print_json({"unit": unit, "by": by, "curves": [c.as_dict() for c in curves]})
         return
-    print_curves(curves, by, unit, locale)
+    print_curves(curves, by, unit, locale, tr)
 
 
-def print_curves(curves, by: str | None, unit: str, locale: str) -> None:
+def print_curves(curves, by: str | None, unit: str, locale: str, tr) -> None:
     """One row per curve: size, churns, S at the month milestones, median lifetime and its 95% CI."""
-    table = Table(title=f"first-life survival (Kaplan–Meier){f' by {by}' if by else ''}: S(t) after t months, "
-                        f"median in {unit}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = (tr("first-life survival (Kaplan–Meier) by %(by)s: S(t) after t months, median in %(unit)s", by=by,
+                unit=tr(unit)) if by else
+             tr("first-life survival (Kaplan–Meier): S(t) after t months, median in %(unit)s", unit=tr(unit)))
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column(by or "", no_wrap=True)
-    for name in ("accounts", "churned", *(f"{m} mo" for m in curves[0].survival), "median", "95% CI"):
+    months = (tr("%(months)s mo", months=m) for m in curves[0].survival)
+    for name in (tr("accounts"), tr("churned"), *months, tr("median"), tr("95% CI")):
         table.add_column(name, justify="right", no_wrap=True)
     for c in curves:
         low, high = (number(v, locale, "#,##0.0") if v is not None else "∞" for v in c.median_ci)
         table.add_row(c.group if c.group is not None else "—",
                       format_value(c.accounts, "count", locale), format_value(c.churned, "count", locale),
                       *(format_value(s, "rate", locale) for s in c.survival.values()),
-                      number(c.median, locale, "#,##0.0") if c.median is not None else "not reached",
+                      number(c.median, locale, "#,##0.0") if c.median is not None else tr("not reached"),
                       f"{low}–{high}" if c.median_ci != (None, None) else "—")
     out.print(table)
 
@@ -75,7 +79,8 @@ def parse_survivors(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise fail(f"--survivors expects whole numbers separated by commas (1000,869,743…), got {text!r}") from None
+        raise fail("--survivors expects whole numbers separated by commas (1000,869,743…), got %(text)r",
+                   text=text) from None
 
 
 @forecast_app.command("retention")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, fail, out, workspace
+from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
 
 user_app = typer.Typer(help="Users of the web app and their roles (admin, manager, csm, viewer).",
                        no_args_is_help=True)
@@ -28,7 +28,7 @@ def _choose_password(password: str | None, generate: bool) -> tuple[str, bool]:
         return generate_password(), True
     if password:
         return password, False
-    return typer.prompt("password", hide_input=True, confirmation_prompt=True), False
+    return typer.prompt(cli_gettext()("password"), hide_input=True, confirmation_prompt=True), False
 
 
 @user_app.command("add")
@@ -47,13 +47,14 @@ def user_add(
 
     chosen, generated = _choose_password(password, generate)
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
             user = create_user(store, email, role, chosen, name=name, csm_id=csm_id)
         except UserError as exc:
             raise fail(str(exc)) from None
-    out.print(f"user {user.email} added as {user.role}", highlight=False)
+    out.print(tr("user %(email)s added as %(role)s", email=user.email, role=user.role), highlight=False)
     if generated:
-        out.print(f"password (shown once): {chosen}", highlight=False, markup=False)
+        out.print(tr("password (shown once): %(password)s", password=chosen), highlight=False, markup=False)
 
 
 @user_app.command("list")
@@ -62,26 +63,29 @@ def user_list(db: DbOption = None) -> None:
     from sucesso.web.users import list_users
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         rows = list_users(store)
-    table = Table("email", "name", "role", "csm_id", "active", "created")
+    table = Table(*map(tr, ("email", "name", "role")), "csm_id", tr("active"), tr("created"))
     for row in rows:
         u = row.user
-        table.add_row(u.email, u.name, u.role, u.csm_id or "", "yes" if row.active else "no",
+        table.add_row(u.email, u.name, u.role, u.csm_id or "", tr("yes") if row.active else tr("no"),
                       f"{row.created_at:%Y-%m-%d}")
     out.print(table)
 
 
-def _change(db: str | None, email: str, change) -> str:
-    """Run `change(store, user)` for the user with this email; their email back."""
+def _change(db: str | None, email: str, change) -> tuple[str, object]:
+    """Run `change(store, user)` for the user with this email; their email and the command's
+    gettext back."""
     from sucesso.web.users import UserError, user_by_email
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
             user = user_by_email(store, email)
             change(store, user)
         except UserError as exc:
             raise fail(str(exc)) from None
-    return user.email
+    return user.email, tr
 
 
 @user_app.command("set-role")
@@ -90,8 +94,8 @@ def user_set_role(email: str, role: Annotated[str, typer.Argument(help="admin, m
     """Change a user's role."""
     from sucesso.web.users import set_role
 
-    who = _change(db, email, lambda store, user: set_role(store, user.user_id, role))
-    out.print(f"{who} is now {role}", highlight=False)
+    who, tr = _change(db, email, lambda store, user: set_role(store, user.user_id, role))
+    out.print(tr("%(email)s is now %(role)s", email=who, role=role), highlight=False)
 
 
 @user_app.command("deactivate")
@@ -99,8 +103,8 @@ def user_deactivate(email: str, db: DbOption = None) -> None:
     """Stop a user signing in: their sessions end and their tokens stop working."""
     from sucesso.web.users import set_active
 
-    who = _change(db, email, lambda store, user: set_active(store, user.user_id, False))
-    out.print(f"{who} is deactivated", highlight=False)
+    who, tr = _change(db, email, lambda store, user: set_active(store, user.user_id, False))
+    out.print(tr("%(email)s is deactivated", email=who), highlight=False)
 
 
 @user_app.command("activate")
@@ -108,8 +112,8 @@ def user_activate(email: str, db: DbOption = None) -> None:
     """Let a deactivated user sign in again."""
     from sucesso.web.users import set_active
 
-    who = _change(db, email, lambda store, user: set_active(store, user.user_id, True))
-    out.print(f"{who} is active", highlight=False)
+    who, tr = _change(db, email, lambda store, user: set_active(store, user.user_id, True))
+    out.print(tr("%(email)s is active", email=who), highlight=False)
 
 
 @user_app.command("set-password")
@@ -123,10 +127,10 @@ def user_set_password(
     from sucesso.web.users import set_password
 
     chosen, generated = _choose_password(password, generate)
-    who = _change(db, email, lambda store, user: set_password(store, user.user_id, chosen))
-    out.print(f"password of {who} changed", highlight=False)
+    who, tr = _change(db, email, lambda store, user: set_password(store, user.user_id, chosen))
+    out.print(tr("password of %(email)s changed", email=who), highlight=False)
     if generated:
-        out.print(f"password (shown once): {chosen}", highlight=False, markup=False)
+        out.print(tr("password (shown once): %(password)s", password=chosen), highlight=False, markup=False)
 
 
 @token_app.command("create")
@@ -140,12 +144,13 @@ def token_create(
     from sucesso.web.users import UserError, create_token, user_by_email
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
             token_id, token = create_token(store, user_by_email(store, email), name, scope)
         except UserError as exc:
             raise fail(str(exc)) from None
-    out.print(f"token {token_id} for {email.strip().lower()} (shown once; send it as "
-              "'Authorization: Bearer <token>'):", highlight=False)
+    out.print(tr("token %(token_id)s for %(email)s (shown once; send it as 'Authorization: Bearer <token>'):",
+                 token_id=token_id, email=email.strip().lower()), highlight=False)
     print(token)
 
 
@@ -156,6 +161,7 @@ def token_list(email: Annotated[str | None, typer.Argument(help="Only this user'
     from sucesso.web.users import UserError, list_tokens, user_by_email
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
             tokens = list_tokens(store, user_by_email(store, email).user_id if email else None)
         except UserError as exc:
@@ -163,7 +169,7 @@ def token_list(email: Annotated[str | None, typer.Argument(help="Only this user'
     table = Table()
     table.add_column("id", no_wrap=True, min_width=20)  # whole, to be copied into `token revoke`
     for column in ("user", "name", "scopes", "created", "last used", "revoked"):
-        table.add_column(column)
+        table.add_column(tr(column))
     for t in tokens:
         table.add_row(t.token_id, t.email, t.name, ",".join(t.scopes), f"{t.created_at:%Y-%m-%d}",
                       f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
@@ -178,8 +184,10 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (s
     from sucesso.web.users import UserError, revoke_token
 
     with workspace(db) as store:
+        tr = cli_gettext(store)
         try:
             token = revoke_token(store, token_id)
         except UserError as exc:
             raise fail(str(exc)) from None
-    out.print(f"token {token.token_id} ({token.name}, {token.email}) revoked", highlight=False)
+    out.print(tr("token %(token_id)s (%(name)s, %(email)s) revoked", token_id=token.token_id, name=token.name,
+                 email=token.email), highlight=False)
