@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from sucesso.metrics.api import cohorts
-from sucesso.metrics.cohorts import cohort_table
+from sucesso.metrics.cohorts import cohort_table, cohort_tables
 
 
 def sub(account, mrr, start, end=None):
@@ -74,3 +74,16 @@ def test_an_empty_cohort_has_null_cells(kpis):
     assert rows(revenue) == [{"cohort": "2024-01", "size": 0.0, "m0": None}]
     with pytest.raises(ValueError, match="logo or revenue"):
         cohort_table(ibis, "seats", dt.date(2024, 1, 1), dt.date(2024, 1, 1))
+
+
+def test_cohorts_of_one_segment(kpis):
+    ws = kpis(accounts=[{"account_id": "a", "name": "A", "created_at": "2024-01-01", "segment": "smb"},
+                        {"account_id": "b", "name": "B", "created_at": "2024-01-01", "segment": "ent"},
+                        {"account_id": "c", "name": "C", "created_at": "2024-01-01", "segment": "smb"}],
+              subscriptions=[sub("a", 100, "2024-01-05"), sub("b", 900, "2024-01-10", "2024-02-10"),
+                             sub("c", 50, "2024-01-20", "2024-02-05")])
+    smb = cohort_tables(ws.store.ibis(), dt.date(2024, 1, 1), dt.date(2024, 2, 1), "smb")
+    # smb's January cohort: a and c (b is ent); at end February only a pays: 1 of 2, 100 of 150 MRR
+    assert rows(smb["logo"]) == [{"cohort": "2024-01", "size": 2, "m0": 1.0, "m1": 0.5},
+                                 {"cohort": "2024-02", "size": 0, "m0": None, "m1": None}]
+    assert rows(smb["revenue"])[0] == {"cohort": "2024-01", "size": 150.0, "m0": 1.0, "m1": pytest.approx(2 / 3)}

@@ -78,12 +78,18 @@ def compute_history(store, first: dt.date, last: dt.date, model_file: ModelFile 
 
 
 def history(store, account_id: str | None = None, first: dt.date | None = None,
-            last: dt.date | None = None) -> pd.DataFrame:
-    """Stored scores: account_id, as_of, score, band, model, components (JSON text)."""
+            last: dt.date | None = None, on: list[dt.date] | None = None, segment: str | None = None) -> pd.DataFrame:
+    """Stored scores: account_id, as_of, score, band, model, components (JSON text); of one
+    account, from `first` to `last`, on the days `on`, of the accounts of `segment` — as given."""
     con = store.ibis()
     h = con.table(HISTORY.name)
     if account_id is not None:
         h = h.filter(h.account_id == account_id)
+    if on is not None:
+        h = h.filter(h.as_of.isin(on))
+    if segment:
+        accounts = con.table("accounts")
+        h = h.semi_join(accounts.filter(accounts.segment == segment), "account_id")
     if first is not None:
         h = h.filter(h.as_of >= first)
     if last is not None:
@@ -104,15 +110,18 @@ def first_day(store) -> dt.date | None:
     return pd.Timestamp(rows[0][0]).date() + dt.timedelta(days=1) if rows and rows[0][0] is not None else None
 
 
-def trend(store, account_id: str | None = None, every_days: int = 7) -> pd.DataFrame:
+def trend(store, account_id: str | None = None, every_days: int = 7, segment: str | None = None) -> pd.DataFrame:
     """From the kept history, every `every_days` days back from the last one: the band mix and
-    mean score of all customers (as_of, customers, mean_score, one column per band), or one
-    account's score and band (as_of, score, band)."""
-    kept = history(store, account_id)
+    mean score of all customers (of `segment`, if given) — as_of, customers, mean_score, one
+    column per band — or one account's score and band (as_of, score, band)."""
+    span = history_span(store)
+    if span is None:
+        return history(store, account_id)
+    first, last = span
+    sampled = [last - dt.timedelta(days=d) for d in range(0, (last - first).days + 1, every_days)]
+    kept = history(store, account_id, on=sampled, segment=segment)
     if kept.empty:
         return kept
-    last = max(kept["as_of"])
-    kept = kept[kept["as_of"].map(lambda d: (last - d).days % every_days == 0)]
     if account_id is not None:
         return kept[["as_of", "score", "band"]].reset_index(drop=True)
     mix = kept.pivot_table(index="as_of", columns="band", values="account_id", aggfunc="count", fill_value=0)

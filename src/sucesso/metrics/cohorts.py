@@ -32,11 +32,14 @@ def cohort_table(backend, kind: str, first: dt.date, last: dt.date) -> pd.DataFr
     return cohort_tables(backend, first, last)[kind]
 
 
-def cohort_tables(backend, first: dt.date, last: dt.date) -> dict[str, pd.DataFrame]:
-    """Both cohort tables, {"logo": …, "revenue": …}, from one pass over the subscriptions."""
+def cohort_tables(backend, first: dt.date, last: dt.date, segment: str | None = None) -> dict[str, pd.DataFrame]:
+    """Both cohort tables, {"logo": …, "revenue": …}, from one pass over the subscriptions; of
+    the accounts of `segment` (their current one) when given."""
     months = periods(first, last, "month")
-    with Context(backend, months) as ctx:
-        subs, p = backend.table("subscriptions"), ctx.period_table()
+    accounts = backend.table("accounts")
+    in_segment = accounts.filter(accounts.segment == segment).account_id if segment else None
+    with Context(backend, months, accounts=in_segment) as ctx:
+        subs, p = ctx.table("subscriptions"), ctx.period_table()
         starts = first_paid(subs)
         cohort = starts.join(p, [starts.first_paid_at >= p.start, starts.first_paid_at < p.end])
         cohort = cohort.select("account_id", cohort="idx").view()

@@ -84,7 +84,7 @@ class Context:
     by: str | None = None
     settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     _frames: dict[str, ir.Table] = field(default_factory=dict)
-    accounts: tuple[str, ...] | None = None  # only these accounts' rows (one account's page), or all
+    accounts: tuple[str, ...] | ir.Column | None = None  # only these accounts' rows (ids, or a column of them)
 
     def __enter__(self) -> Context:
         return self

@@ -39,7 +39,8 @@ def history_kept(workspace) -> tuple | None:
 def band_trend(workspace, kept: tuple, f: Filters) -> list[dict]:
     """The band mix and mean score every week of the kept history, within the months filtered
     (up to the last kept day when the filter ends on the latest month)."""
-    frame = cached(workspace, ("health_trend", kept), lambda: workspace.run(lambda s: trend(s, None, TREND_EVERY_DAYS)))
+    frame = cached(workspace, ("health_trend", kept, f.segment),
+                   lambda: workspace.run(lambda s: trend(s, None, TREND_EVERY_DAYS, f.segment or None)))
     if f.first:
         frame = frame[frame["as_of"] >= parse_month(f.first)]
     if f.last and workspace.months and f.last < workspace.months[-1]:

@@ -48,13 +48,15 @@ CHARTS = (
 )
 
 
-def cohorts(workspace, first: str, last: str) -> dict[str, list[dict]]:
-    """The logo and revenue cohort tables of first paid months first..last (cached: one query)."""
+def cohorts(workspace, first: str, last: str, segment: str) -> dict[str, list[dict]]:
+    """The logo and revenue cohort tables of first paid months first..last, of the segment's
+    accounts (cached: one query)."""
     def compute():
-        tables = workspace.run(lambda store: cohort_tables(store.ibis(), parse_month(first), parse_month(last)))
+        tables = workspace.run(lambda store: cohort_tables(store.ibis(), parse_month(first), parse_month(last),
+                                                           segment or None))
         return {kind: records(table) for kind, table in tables.items()}
 
-    return cached(workspace, ("cohorts", first, last), compute)
+    return cached(workspace, ("cohorts", first, last, segment), compute)
 
 
 def revenue_data(request: Request) -> dict:
@@ -66,7 +68,7 @@ def revenue_data(request: Request) -> dict:
     data["unit_economics"] = last_values(kpis, UNIT_ECONOMICS)
     net = data["series"]["net_mrr_churn_rate"][-1] if data["months"] else None
     data["negative_churn"] = net is not None and net < 0
-    data["cohorts"] = cohorts(workspace, f.first, f.last) if data["months"] else {"logo": [], "revenue": []}
+    data["cohorts"] = cohorts(workspace, f.first, f.last, f.segment) if data["months"] else {"logo": [], "revenue": []}
     return data
 
 
