@@ -126,6 +126,11 @@ def test_a_filter_an_account_360_and_the_keyboard(browser, server):
     assert page.locator("h1").inner_text().startswith(name)
     page.locator("#chart-mrr .main-svg").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "en_account_360.png"), full_page=True)
+    # the API documentation draws from the installed Swagger UI, under the same strict CSP
+    page.goto(f"{server}/docs")
+    page.locator(".opblock").first.wait_for(timeout=15_000)
+    assert page.locator(".opblock").count() >= 10
+    page.screenshot(path=str(SHOTS / "en_docs.png"))
     # the keyboard reaches the navigation from the top of the page
     page.goto(f"{server}/")
     page.keyboard.press("Tab")

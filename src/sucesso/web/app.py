@@ -40,6 +40,7 @@ def create_app(url: str, precompute_in_background: bool = True) -> FastAPI:
     app = FastAPI(title="sucesso", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Every page of the sucesso web app as JSON, and imports. Sign in, or send "
                               "`Authorization: Bearer <token>` with a token from Settings.")
+    app.openapi_version = "3.0.3"  # the Swagger UI that swagger-ui-bundle installs (4.x) reads 3.0, not 3.1
     app.state.workspace = workspace
     if precompute_in_background:
         workspace.refresh_in_background()
