@@ -445,7 +445,10 @@ def demo_command(
         admin = ensure_demo_admin(store)
         tr = cli_gettext(store)  # the demo has just set the workspace's language
     print_info(info, tr)
-    out.print(tr("demo company loaded: %(accounts)s accounts, seed %(seed)s.", accounts=f"{accounts:,}", seed=seed))
+    from sucesso.formatting import format_value
+
+    out.print(tr("demo company loaded: %(accounts)s accounts, seed %(seed)s.",
+                 accounts=format_value(accounts, "count", _language), seed=seed))
     if admin:
         out.print(tr("sign in as %(email)s with the password %(password)s (shown once; `sucesso user add` makes "
                      "more users)", email=f"[bold]{admin[0]}[/]", password=f"[bold]{admin[1]}[/]"))
