@@ -138,3 +138,19 @@ def test_portfolio_adds_up_to_the_customers(app):
     assert [c["mrr"] for c in csms] == sorted((c["mrr"] for c in csms), reverse=True)
     page = admin.get("/portfolio").text
     assert csms[0]["csm_name"] in page
+
+
+def test_the_accounts_behind_each_mrr_movement(app):
+    admin = client_as(app, "admin")
+    workspace = app.state.workspace
+    month = workspace.months[-2]
+    kpis = workspace.kpi_table(month, month).iloc[0]
+    for move, count in (("new", "new_customers"), ("reactivation", "reactivated_customers"),
+                        ("churn", "churned_customers")):
+        got = admin.get(f"/api/accounts?moved={move}&month={month}").json()
+        assert got["total"] == kpis[count], move
+    churned = admin.get(f"/api/accounts?moved=churn&month={month}").json()["accounts"]
+    assert churned and not any(a["customer"] for a in churned)  # churned: no longer customers, still listed
+    assert admin.get(f"/api/accounts?moved=upsell&month={month}").status_code == 422
+    page = admin.get("/revenue").text  # the churn bar of that month links to them (in the figure's JSON)
+    assert f"accounts?moved=churn&month={month}" in page

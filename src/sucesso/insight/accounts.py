@@ -64,3 +64,18 @@ def needing_attention(accounts: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     c = accounts[accounts["customer"]]
     flagged = c[(c["band"] == "red") | (c["score_change"] <= -10)]
     return flagged.sort_values(["mrr", "account_id"], ascending=[False, True]).head(limit)
+
+
+def moved(store, month: str, move: str) -> list[str]:
+    """The accounts whose MRR made `move` in `month` (YYYY-MM) — new, reactivation, expansion,
+    contraction or churn, exactly as the MRR movement KPIs count them (metrics/mrr.py) — the
+    accounts behind a bar of the movements chart."""
+    from sucesso.metrics.mrr import MOVES, account_periods, moves
+    from sucesso.metrics.periods import parse_month, periods
+
+    if move not in MOVES:
+        raise ValueError(f"a movement is one of {', '.join(MOVES)}, not {move!r}")
+    first = parse_month(month)
+    with Context(store.ibis(), periods(first, first)) as ctx:
+        m = account_periods(ctx)
+        return sorted(store.ibis().execute(m.filter(moves(m)[move]).select("account_id"))["account_id"])

@@ -59,18 +59,28 @@ def account_periods(ctx: Context) -> ir.Table:
     return ctx.with_groups(moves.select("account_id", "idx", "start_mrr", "end_mrr", "was_customer_before"))
 
 
+MOVES = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+def moves(m: ir.Table) -> dict[str, ir.BooleanValue]:
+    """The movement of each account period of `account_periods`, by its start S and end E MRR:
+    new (0 → E > 0, never a customer before), reactivation (0 → E > 0, a customer before),
+    expansion (0 < S < E), contraction (0 < E < S), churn (S > 0 → 0)."""
+    s, e = m.start_mrr, m.end_mrr
+    arrived = (s == 0) & (e > 0)
+    return {"new": arrived & ~m.was_customer_before, "reactivation": arrived & m.was_customer_before,
+            "expansion": (s > 0) & (e > s), "contraction": (s > 0) & (e > 0) & (e < s), "churn": (s > 0) & (e == 0)}
+
+
 @frame("movements")
 def movements(ctx: Context) -> ir.Table:
     """Per period (and group): start/end MRR and customers, and the MRR movements."""
     m = account_periods(ctx)
     s, e = m.start_mrr, m.end_mrr
     zero = ibis.literal(0).cast(s.type())
-    arrived = (s == 0) & (e > 0)
-    new = arrived & ~m.was_customer_before
-    reactivated = arrived & m.was_customer_before
-    expanded = (s > 0) & (e > s)
-    contracted = (s > 0) & (e > 0) & (e < s)
-    churned = (s > 0) & (e == 0)
+    move = moves(m)
+    new, reactivated, expanded = move["new"], move["reactivation"], move["expansion"]
+    contracted, churned = move["contraction"], move["churn"]
     agg = m.group_by(ctx.keys).aggregate(
         start_mrr=s.sum(),
         end_mrr=e.sum(),

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from sucesso.health.report import report_from
 from sucesso.insight import account360
+from sucesso.insight.accounts import moved
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in, visible_csm
+from sucesso.web.kit import cached
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import plain, records
 
@@ -34,7 +36,10 @@ def accounts_data(request: Request, user: User) -> dict:
     q = request.query_params
     rows = visible_rows(request, user)
     choices = {c: sorted(v for v in rows[c].dropna().unique()) for c in FILTERS if c in rows} if len(rows) else {}
-    if len(rows) and q.get("all") != "1":
+    movers = _movers(request, q.get("moved"), q.get("month"))
+    if movers is not None:  # the accounts behind a bar of the MRR movements chart, customers or not
+        rows = rows[rows["account_id"].isin(movers)]
+    elif len(rows) and q.get("all") != "1":
         rows = rows[rows["customer"]]
     if text := q.get("q", "").strip().lower():
         rows = rows[rows["name"].str.lower().str.contains(text, regex=False)
@@ -54,8 +59,19 @@ def accounts_data(request: Request, user: User) -> dict:
     number = min(number, pages)
     shown = rows.iloc[(number - 1) * PAGE_SIZE: number * PAGE_SIZE] if len(rows) else rows
     return {"total": int(len(rows)), "page": number, "pages": pages, "sort": sort,
-            "query": {k: q[k] for k in ("q", "all", *FILTERS) if q.get(k)}, "choices": choices,
+            "query": {k: q[k] for k in ("q", "all", "moved", "month", *FILTERS) if q.get(k)}, "choices": choices,
             "accounts": records(shown, LIST_COLUMNS) if len(shown) else []}
+
+
+def _movers(request: Request, move: str | None, month: str | None) -> list[str] | None:
+    """?moved=new|reactivation|expansion|contraction|churn&month=YYYY-MM: those accounts (None: no such filter)."""
+    if not move or not month:
+        return None
+    try:
+        return cached(request.app.state.workspace, ("moved", move, month),
+                      lambda: request.app.state.workspace.run(lambda store: moved(store, month, move)))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/accounts", include_in_schema=False)
@@ -64,7 +80,8 @@ def accounts_page(request: Request, user: User = Depends(signed_in)):
 
 
 @router.get("/api/accounts", tags=["pages"], summary="Accounts: ?q=&band=&csm_id=&segment=&plan=&touch_model="
-            "&sort=name|mrr|score|change&page=&all=1")
+            "&sort=name|mrr|score|change&page=&all=1, or the accounts behind an MRR movement: "
+            "?moved=new|reactivation|expansion|contraction|churn&month=YYYY-MM")
 def accounts_api(request: Request, user: User = Depends(api_scope("read"))):
     data = accounts_data(request, user)
     data.pop("choices")

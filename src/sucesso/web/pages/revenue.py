@@ -32,10 +32,10 @@ UNIT_ECONOMICS = (
     ("cac_payback_months", "CAC payback (months)", "number"), ("average_ticket", "Average ticket", "money"),
     ("delinquency_rate", "Delinquency", "rate"),
 )
-MOVEMENTS = (  # key, label, colour, sign: gains above the axis, losses below
-    ("new_mrr", "New", "#2e7d32", 1), ("expansion_mrr", "Expansion", "#66bb6a", 1),
-    ("reactivation_mrr", "Reactivation", "#26a69a", 1), ("contraction_mrr", "Contraction", "#ef6c00", -1),
-    ("churned_mrr", "Churn", "#c62828", -1),
+MOVEMENTS = (  # key, label, colour, sign (gains above the axis, losses below), the mrr.MOVES name
+    ("new_mrr", "New", "#2e7d32", 1, "new"), ("expansion_mrr", "Expansion", "#66bb6a", 1, "expansion"),
+    ("reactivation_mrr", "Reactivation", "#26a69a", 1, "reactivation"),
+    ("contraction_mrr", "Contraction", "#ef6c00", -1, "contraction"), ("churned_mrr", "Churn", "#c62828", -1, "churn"),
 )
 NEGATIVE_CHURN = "negative churn (expansion exceeds losses)"
 CHARTS = (
@@ -78,8 +78,9 @@ def revenue_figures(data: dict, request: Request) -> dict[str, str]:
     _ = gettext_of(request)
     separators = charts.separators_for(language_of(request))
     s, months = data["series"], data["months"]
-    bars = [(_(label), [None if v is None else sign * v for v in s[key]], colour, None)
-            for key, label, colour, sign in MOVEMENTS]
+    bars = [(_(label), [None if v is None else sign * v for v in s[key]], colour,
+             [f"/accounts?moved={move}&month={m}" for m in months])  # the accounts behind each bar
+            for key, label, colour, sign, move in MOVEMENTS]
     figures = {"movements": bars_and_line(months, bars, (_("MRR"), s["mrr"]), separators)}
     figures |= line_figures(data, CHARTS, _, separators)
     for kind in ("logo", "revenue"):
