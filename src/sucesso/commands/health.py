@@ -115,7 +115,7 @@ def print_account(report: dict, tr) -> None:
     for column in ("component", "score", "weight", "points", "signals"):
         table.add_column(tr(column), justify="left" if column in ("component", "signals") else "right")
     for c in a["components"]:
-        signals = ", ".join(f"{k}={_short(v, tr)}" for k, v in c["signals"].items())
+        signals = ", ".join(f"{k}={short_value(v, tr)}" for k, v in c["signals"].items())
         table.add_row(c["name"], tr("missing") if c["missing"] else f"{c['score']:.0f}", f"{c['weight']:.0%}",
                       f"{c['contribution']:.1f}", signals)
     out.print(table)
@@ -123,7 +123,8 @@ def print_account(report: dict, tr) -> None:
         out.print(f"• {sentence}")
 
 
-def _short(value, tr) -> str:
+def short_value(value, tr) -> str:
+    """A signal or feature value as the tables show it: 0.25, 3, or missing."""
     if value is None:
         return tr("missing")
     return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
-from sucesso.commands.health import parse_day
+from sucesso.commands.health import parse_day, short_value
 
 risk_app = typer.Typer(help="Churn risk in the next 90 days: train, evaluate, score.", no_args_is_help=True)
 app.add_typer(risk_app, name="risk")
@@ -102,15 +102,9 @@ def score_command(
     for column in ("account", "name", "risk", "top reasons (raising the risk)"):
         table.add_column(tr(column), justify="right" if column == "risk" else "left")
     for a in report["accounts"][:limit]:
-        reasons = "; ".join(f"{x['feature']} = {_value(x['value'], tr)}" for x in a["reasons"])
+        reasons = "; ".join(f"{x['feature']} = {short_value(x['value'], tr)}" for x in a["reasons"])
         table.add_row(a["account_id"], a["name"] or "", f"{a['risk']:.0%}", reasons)
     out.print(table)
     shown = [x["feature"] for a in report["accounts"][:limit] for x in a["reasons"]]
     for name in dict.fromkeys(f for f in shown if f in SIGNALS):
         out.print(f"[dim]{name}: {SIGNALS[name].meaning}[/]")
-
-
-def _value(value, tr) -> str:
-    if value is None:
-        return tr("missing")
-    return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)

@@ -8,6 +8,7 @@ rows: a killed run leaves the old history, a re-run gives the same rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pyarrow as pa
 from sucesso.health.model import ModelFile, load_model
 from sucesso.health.score import components_json, score
 from sucesso.health.signals import CHUNK_DAYS, signals
+from sucesso.metrics.registry import NO_GROUP
 from sucesso.store import get_setting, set_setting
 from sucesso.store.schema import arrow_schema, table
 
@@ -89,7 +91,7 @@ def history(store, account_id: str | None = None, first: dt.date | None = None,
         h = h.filter(h.as_of.isin(on))
     if segment:
         accounts = con.table("accounts")
-        h = h.semi_join(accounts.filter(accounts.segment == segment), "account_id")
+        h = h.semi_join(accounts.filter(accounts.segment.fill_null(NO_GROUP) == segment), "account_id")
     if first is not None:
         h = h.filter(h.as_of >= first)
     if last is not None:
@@ -129,3 +131,17 @@ def trend(store, account_id: str | None = None, every_days: int = 7, segment: st
     mix = mix[sorted(mix.columns, key=lambda b: order.index(b) if b in order else len(order))]
     summary = kept.groupby("as_of").agg(customers=("account_id", "count"), mean_score=("score", "mean"))
     return summary.join(mix).reset_index()
+
+
+def component_averages(store, on: dt.date, segment: str | None = None) -> dict:
+    """The mean of each score component over the customers scored on the last kept day up to `on`
+    (those of `segment`), and how many customers had it (a component can be missing)."""
+    rows = store.fetchall(f"SELECT max(as_of) FROM {HISTORY.name} WHERE as_of <= ?", (on,))
+    day = rows[0][0] if rows else None
+    if day is None:
+        return {"as_of": None, "customers": 0, "components": []}
+    scored = history(store, on=[day], segment=segment)
+    parts = pd.DataFrame([json.loads(text) for text in scored["components"]], dtype="float64")
+    return {"as_of": pd.Timestamp(day).date().isoformat(), "customers": len(scored),
+            "components": [{"component": c, "mean": None if pd.isna(m := parts[c].mean()) else float(m),
+                            "customers": int(parts[c].notna().sum())} for c in parts.columns]}

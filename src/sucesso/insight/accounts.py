@@ -11,7 +11,7 @@ from ibis import _
 
 from sucesso.metrics.mrr import mrr_at
 from sucesso.metrics.periods import as_of
-from sucesso.metrics.registry import Context
+from sucesso.metrics.registry import NO_GROUP, Context
 
 COLUMNS = ["account_id", "name", "segment", "plan", "touch_model", "country", "csm_id", "csm_name", "created_at",
            "mrr", "customer", "score", "band", "score_change", "scored_on"]
@@ -51,6 +51,26 @@ def _latest_scores(store, on: dt.date, change_days: int) -> pd.DataFrame:
     now["score_change"] = now["score"].round() - now["then"].round()
     now["scored_on"] = day
     return now.drop(columns="then")
+
+
+BANDS = ("red", "yellow", "green")
+
+
+def portfolios(customers: pd.DataFrame, coverage: dict[str, float]) -> pd.DataFrame:
+    """Per CSM (accounts without one under NO_GROUP), most MRR first: csm_id, csm_name, accounts,
+    mrr, mean_score, customers per band, coverage (csm_id → share, from the coverage KPI) and
+    load = accounts / the mean over the CSMs (1.0 = an average portfolio)."""
+    owned = customers.assign(csm_id=customers["csm_id"].fillna(NO_GROUP),
+                             csm_name=customers["csm_name"].fillna(NO_GROUP))
+    table = owned.groupby(["csm_id", "csm_name"], dropna=False).agg(
+        accounts=("account_id", "count"), mrr=("mrr", "sum"), mean_score=("score", "mean"))
+    bands = pd.crosstab([owned["csm_id"], owned["csm_name"]], owned["band"])
+    table = table.join(bands.reindex(columns=list(BANDS), fill_value=0)).fillna({b: 0 for b in BANDS})
+    table = table.astype({b: "int64" for b in BANDS}).reset_index()
+    table["coverage"] = table["csm_id"].map(coverage)
+    mean_load = table.loc[table["csm_id"] != NO_GROUP, "accounts"].mean()
+    table["load"] = table["accounts"] / mean_load if mean_load else None
+    return table.sort_values(["mrr", "csm_id"], ascending=[False, True])
 
 
 def band_mix(accounts: pd.DataFrame) -> dict[str, int]:

@@ -22,6 +22,7 @@ UNITS = ("money", "rate", "count", "number", "hours", "days", "text")
 FAMILIES = ("revenue", "retention", "unit_economics", "satisfaction", "support", "adoption", "operations")
 GROUPS = {"segment": "segment", "plan": "plan", "csm": "csm_id", "touch_model": "touch_model",
           "country": "country"}
+NO_GROUP = "—"  # how a page lists the accounts without a segment, CSM… (their group is null)
 DEFAULT_SETTINGS = {
     "gross_margin": 1.0,
     "activation_days": 30,

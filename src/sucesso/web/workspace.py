@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import pandas as pd
 
+from sucesso.metrics.registry import NO_GROUP
 from sucesso.store import Store, get_setting, open_store
 
 T = TypeVar("T")
@@ -57,7 +58,7 @@ class WebWorkspace:
                 last = add_months(last, -1)
             span = (f"{first:%Y-%m}", f"{last:%Y-%m}")
             overall = [{"segment": "", **r} for r in kpi_rows(store, None, *span)]
-            by_segment = [{**r, "segment": r["segment"] if r["segment"] is not None else "—"}
+            by_segment = [{**r, "segment": r["segment"] if r["segment"] is not None else NO_GROUP}
                           for r in kpi_rows(store, None, *span, by="segment")]
             return pd.DataFrame(overall + by_segment), [r["period"] for r in overall]
 

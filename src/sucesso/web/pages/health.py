@@ -4,13 +4,10 @@ score component on the latest scored day, and how to check the model (the backte
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 
-from sucesso.health.history import HISTORY, trend
+from sucesso.health.history import HISTORY, component_averages, trend
 from sucesso.insight.accounts import band_mix
 from sucesso.metrics.periods import add_months, parse_month
 from sucesso.web import charts
@@ -46,25 +43,6 @@ def band_trend(workspace, kept: tuple, f: Filters) -> list[dict]:
     if f.last and workspace.months and f.last < workspace.months[-1]:
         frame = frame[frame["as_of"] < add_months(parse_month(f.last), 1)]
     return records(frame)
-
-
-def component_averages(store, on: dt.date, segment: str) -> dict:
-    """The mean of each score component over the customers scored on the last kept day up to `on`
-    (those in `segment`), and how many customers had it (a component can be missing)."""
-    con = store.ibis()
-    h = con.table(HISTORY.name)
-    day = con.execute(h.filter(h.as_of <= on).as_of.max())
-    if day is None or pd.isna(day):
-        return {"as_of": None, "customers": 0, "components": []}
-    t = h.filter(h.as_of == day).select("account_id", "components")
-    if segment:
-        accounts = con.table("accounts")
-        t = t.join(accounts.filter(accounts.segment.fill_null("—") == segment).select("account_id"), "account_id")
-    scored = con.execute(t)
-    parts = pd.DataFrame([json.loads(text) for text in scored["components"]], dtype="float64")
-    return {"as_of": pd.Timestamp(day).date().isoformat(), "customers": len(scored),
-            "components": [{"component": c, "mean": plain(parts[c].mean()), "customers": int(parts[c].notna().sum())}
-                           for c in parts.columns]}
 
 
 def at_risk(accounts: pd.DataFrame) -> dict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 
+from sucesso.insight.accounts import BANDS, portfolios
 from sucesso.metrics.api import kpi_rows
+from sucesso.metrics.registry import NO_GROUP
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
@@ -14,7 +16,6 @@ from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import records
 
 router = APIRouter()
-BANDS = ("red", "yellow", "green")
 
 
 PAGE_SIZE = 50
@@ -43,17 +44,7 @@ def _per_csm(workspace, rows, segment: str, month: str | None) -> list[dict]:
     customers = rows[rows["customer"]]
     if segment:
         customers = customers[customers["segment"] == segment]
-    coverage = _coverage_by_csm(workspace, month)
-    per_csm = customers.assign(csm_id=customers["csm_id"].fillna("—"), csm_name=customers["csm_name"].fillna("—"))
-    table = per_csm.groupby(["csm_id", "csm_name"], dropna=False).agg(
-        accounts=("account_id", "count"), mrr=("mrr", "sum"), mean_score=("score", "mean"))
-    bands = pd.crosstab([per_csm["csm_id"], per_csm["csm_name"]], per_csm["band"])
-    table = table.join(bands.reindex(columns=list(BANDS), fill_value=0)).fillna({b: 0 for b in BANDS})
-    table = table.astype({b: "int64" for b in BANDS}).reset_index()
-    table["coverage"] = table["csm_id"].map(coverage)
-    mean_load = table.loc[table["csm_id"] != "—", "accounts"].mean()
-    table["load"] = table["accounts"] / mean_load if mean_load else None
-    return records(table.sort_values(["mrr", "csm_id"], ascending=[False, True]))
+    return records(portfolios(customers, _coverage_by_csm(workspace, month)))
 
 
 def _coverage_by_csm(workspace, month: str | None) -> dict:
@@ -63,7 +54,7 @@ def _coverage_by_csm(workspace, month: str | None) -> dict:
     cache = workspace.__dict__.setdefault("_coverage", {})
     if month not in cache:
         rows = workspace.run(lambda s: kpi_rows(s, ["coverage"], month, month, by="csm"))
-        cache[month] = {r["csm"] if r["csm"] is not None else "—": r["coverage"] for r in rows}
+        cache[month] = {r["csm"] if r["csm"] is not None else NO_GROUP: r["coverage"] for r in rows}
     return cache[month]
 
 

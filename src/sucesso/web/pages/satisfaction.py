@@ -9,6 +9,7 @@ import ibis
 from fastapi import APIRouter, Depends, Request
 
 from sucesso.metrics.periods import add_months, parse_month
+from sucesso.metrics.registry import NO_GROUP
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
@@ -60,7 +61,7 @@ def recent_comments(store, first: str | None, last: str | None, segment: str = "
                       "passive": (t.score > DETRACTOR_MAX) & (t.score < PROMOTER_MIN)}[category])
     t = t.join(accounts.select("account_id", "name", "segment"), "account_id")
     if segment:
-        t = t.filter(t.segment.fill_null("—") == segment)
+        t = t.filter(t.segment.fill_null(NO_GROUP) == segment)
     total = int(con.execute(t.count()))
     number = min(number, max(1, -(-total // size)))
     shown = t.order_by([ibis.desc("answered_at"), "response_id"]).limit(size, offset=(number - 1) * size)
