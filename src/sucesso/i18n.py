@@ -1,5 +1,5 @@
-"""English and Brazilian Portuguese for every surface: Babel catalogs (locale/<lang>/LC_MESSAGES/
-sucesso.po, read when first needed — no compiled files to keep in step), and the choice of
+"""English and Brazilian Portuguese for every surface: Babel catalogs (every locale/<lang>/LC_MESSAGES/
+*.po — one per area of the product, merged — read when first needed, no compiled files to keep in step), and the choice of
 language: the user's, else the browser's Accept-Language, else the workspace's (web); for the
 command line, `cli_language`.
 
@@ -32,13 +32,22 @@ def normalise(locale: str | None, default: str = "pt_BR") -> str:
 
 @functools.cache
 def translations(language: str) -> Translations:
-    path = resources.files("sucesso").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")
-    if not path.is_file():
+    folder = resources.files("sucesso").joinpath("locale", language, "LC_MESSAGES")
+    merged = None
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name) \
+            if folder.is_dir() else ():
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        if merged is None:
+            merged = catalog
+        else:
+            for message in catalog:
+                if message.id and message.id not in merged:
+                    merged[message.id] = message.string
+    if merged is None:
         return Translations()
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=language)
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, merged)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
 

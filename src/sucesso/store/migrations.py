@@ -9,6 +9,8 @@ workspace at v. Rows are never dropped.
 Versions:
   1. the canonical tables (DESIGN.md).
   2. the workspace's own state: `settings` (currency, locale) and `import_presets`.
+  3. health_scores, risk_models.  4. users, sessions, api_tokens.
+  5. tasks, playbook_runs, notifications (the CS operation).
 """
 
 from __future__ import annotations

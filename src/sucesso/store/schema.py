@@ -102,6 +102,9 @@ SURVEYS = ("nps", "csat", "ces")
 CHURN_OUTCOMES = ("pending", "recovered", "churned")
 DIRECTIONS = ("higher", "lower")
 USER_ROLES = ("admin", "manager", "csm", "viewer")  # who may do what in the web app (web/auth.py)
+TASK_STATUSES = ("open", "snoozed", "done", "cancelled")
+NOTIFICATION_CHANNELS = ("email", "webhook")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")  # failed: gave up after the last retry
 
 ACCOUNT = "accounts.account_id"
 CONTACT = "contacts.contact_id"
@@ -407,6 +410,67 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("token_id",),
         since=4,
+        canonical=False,
+    ),
+    # Version 5: the CS operation (operations/): tasks the playbooks (or people) create, the runs of
+    # the playbooks, and the outbox of notifications (e-mail and webhooks) with their retries.
+    Table(
+        "tasks",
+        (
+            _id("task_id"),
+            _id("account_id"),
+            _text("title", required=True),
+            _text("kind", required=True, max_length=ID),  # a cs_activities kind: proactive_call, rescue_call, …
+            _text("playbook", max_length=ID),  # the rule that created it; empty for a task a person made
+            _text("occurrence", max_length=ID),  # what fired it (a response id, "red since 2026-10-02"): never twice
+            _id("assignee_csm_id", required=False),
+            Column("status", "text", required=True, enum=TASK_STATUSES),
+            _ts("created_at", required=True),
+            _ts("due_at"),
+            _ts("snoozed_until"),
+            _ts("completed_at"),
+            _ts("updated_at", required=True),
+            _text("created_by", required=True, max_length=ID),  # "playbook" or the person's e-mail
+            Column("why", "json", max_length=JSON_TEXT),  # the rule, its trigger and the data it saw
+            _text("notes", max_length=LONG_TEXT),
+        ),
+        key=("task_id",),
+        since=5,
+        canonical=False,
+    ),
+    Table(
+        "playbook_runs",
+        (
+            _id("run_id"),
+            _ts("started_at", required=True),
+            _ts("finished_at"),
+            Column("as_of", "date", required=True),
+            Column("dry_run", "bool", required=True),
+            _text("started_by", required=True, max_length=ID),  # "schedule", "cli" or a person's e-mail
+            Column("report", "json", max_length=JSON_TEXT),  # per playbook: matched, created, skipped
+        ),
+        key=("run_id",),
+        since=5,
+        canonical=False,
+    ),
+    Table(
+        "notifications",
+        (
+            _id("notification_id"),
+            Column("channel", "text", required=True, enum=NOTIFICATION_CHANNELS),
+            _text("destination", required=True),  # an e-mail address or a webhook URL
+            _text("event", required=True, max_length=ID),  # task.created, alert, test
+            _text("subject", required=True),
+            Column("body", "json", required=True, max_length=JSON_TEXT),
+            Column("status", "text", required=True, enum=NOTIFICATION_STATUSES),
+            Column("attempts", "int", required=True, min=0),
+            _ts("created_at", required=True),
+            _ts("next_attempt_at"),
+            _ts("sent_at"),
+            _text("last_error", max_length=LONG_TEXT),
+        ),
+        key=("notification_id",),
+        since=5,
         canonical=False,
     ),
 )
