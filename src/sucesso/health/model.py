@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sucesso.health.signals import SIGNALS
+from sucesso.yamlfile import YamlFileError, read_mapping, validate
 
 GROUP_COLUMNS = ("segment", "touch_model", "plan", "country")
 
 
-class ModelFileError(ValueError):
-    pass
+ModelFileError = YamlFileError
 
 
 class _Strict(BaseModel):
@@ -145,24 +144,16 @@ def default_text() -> str:
 def load_model(text: str | None = None, source: str = "the default model") -> ModelFile:
     """Read a model file's text (None: the shipped default); raise ModelFileError listing every problem."""
     text = default_text() if text is None else text
-    try:
-        data = yaml.safe_load(text)
-        lines = _key_lines(yaml.compose(text)) if isinstance(data, dict) else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark else ""
-        raise ModelFileError(f"{source}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict) or not text.strip():
-        raise ModelFileError(f"{source}, line 1: a model file is a mapping (name:, kind:, components:, …)")
+    data, lines = read_mapping(text, source, "a model file is a mapping (name:, kind:, components:, …)")
     base_data = {k: v for k, v in data.items() if k != "variants"}
     problems: list[str] = []
-    base = _validate(Model, base_data, (), lines, source, problems)
+    base = validate(Model, base_data, (), lines, source, problems)
     variants = []
     for i, raw in enumerate(data.get("variants") or []):
-        v = _validate(_Variant, raw, ("variants", i), lines, source, problems)
+        v = validate(_Variant, raw, ("variants", i), lines, source, problems)
         if v is not None:
             merged = _merge(base_data, raw)
-            model = _validate(Model, merged, ("variants", i), lines, source, problems)
+            model = validate(Model, merged, ("variants", i), lines, source, problems)
             if model is not None:
                 variants.append((v.when, model))
     if problems:
@@ -179,39 +170,3 @@ def _merge(base: dict, variant: dict) -> dict:
             for name, change in variant[key].items():
                 merged[key][name] = {**(merged[key].get(name) or {}), **(change or {})}
     return merged
-
-
-def _validate(kind, data, prefix: tuple, lines: dict, source: str, problems: list[str]):
-    try:
-        return kind.model_validate(data)
-    except ValidationError as exc:
-        for e in exc.errors():
-            path = prefix + tuple(e["loc"])
-            line = _line_of(path, lines)
-            dotted = ".".join(str(p) for p in path) or "(top)"
-            got = f" (got {e['input']!r})" if not isinstance(e.get("input"), dict | list) else ""
-            message = e["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}, line {line}: {dotted}: {message}{got}")
-        return None
-
-
-def _key_lines(node, path: tuple = (), lines: dict | None = None) -> dict[tuple, int]:
-    """Path of every key and list item → its line in the file (1-based)."""
-    lines = {} if lines is None else lines
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines[path + (key.value,)] = key.start_mark.line + 1
-            _key_lines(value, path + (key.value,), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _key_lines(item, path + (i,), lines)
-    return lines
-
-
-def _line_of(path: tuple, lines: dict) -> int:
-    """The line of the deepest part of `path` the file has (a missing field: its parent's line)."""
-    for n in range(len(path), -1, -1):
-        if path[:n] in lines:
-            return lines[path[:n]]
-    return 1

@@ -431,6 +431,7 @@ TABLES: tuple[Table, ...] = (
             _ts("completed_at"),
             _ts("updated_at", required=True),
             _text("created_by", required=True, max_length=ID),  # "playbook" or the person's e-mail
+            _text("updated_by", max_length=ID),  # who last completed, snoozed, reassigned or cancelled it
             Column("why", "json", max_length=JSON_TEXT),  # the rule, its trigger and the data it saw
             _text("notes", max_length=LONG_TEXT),
         ),

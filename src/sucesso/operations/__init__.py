@@ -1,0 +1,1 @@
+"""The CS operation: playbooks, tasks, churn requests, reviews, targets, team sizing, notifications."""
