@@ -1,7 +1,7 @@
-"""English and Brazilian Portuguese for every surface: Babel catalogs (every locale/<lang>/LC_MESSAGES/
-*.po — one per area of the product, merged — read when first needed, no compiled files to keep in step), and the choice of
-language: the user's, else the browser's Accept-Language, else the workspace's (web); for the
-command line, `cli_language`.
+"""English and Brazilian Portuguese for every surface: Babel catalogs (every
+locale/<lang>/LC_MESSAGES/*.po — one per area of the product, merged — read when first needed,
+no compiled files to keep in step), and the choice of language: the user's, else the browser's
+Accept-Language, else the workspace's (web); for the command line, `cli_language`.
 
 Messages are written in English in the code (`_("Accounts")`); the pt_BR catalog translates
 them, and a message missing from it shows in English rather than failing.
@@ -32,10 +32,12 @@ def normalise(locale: str | None, default: str = "pt_BR") -> str:
 
 @functools.cache
 def translations(language: str) -> Translations:
+    """The merged catalog of `language`: sucesso.po first, then the other .po files by name; the
+    first translation of a message wins."""
     folder = resources.files("sucesso").joinpath("locale", language, "LC_MESSAGES")
+    files = [p for p in folder.iterdir() if p.name.endswith(".po")] if folder.is_dir() else []
     merged = None
-    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name) \
-            if folder.is_dir() else ():
+    for path in sorted(files, key=lambda p: (p.name != f"{DOMAIN}.po", p.name)):
         with path.open("rb") as fh:
             catalog = read_po(fh, locale=language)
         if merged is None:
@@ -43,7 +45,7 @@ def translations(language: str) -> Translations:
         else:
             for message in catalog:
                 if message.id and message.id not in merged:
-                    merged[message.id] = message.string
+                    merged[message.id] = message
     if merged is None:
         return Translations()
     buffer = io.BytesIO()
@@ -65,14 +67,22 @@ def cli_language(explicit: str | None = None, workspace_locale: str | None = Non
     return normalise(system)
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the catalog where it is written, to be translated later (`_(X)`)."""
+    return message
+
+
 def gettext_for(language: str):
-    """`_(message, **values)`: the message in `language`, with %(name)s placeholders filled."""
-    gettext = translations(normalise(language)).gettext
+    """`_(message, **values)`: the message in `language`, with %(name)s placeholders filled;
+    `_.language` is that language (to format numbers in it too)."""
+    language = normalise(language)
+    gettext = translations(language).gettext
 
     def _(message: str, **values) -> str:
         text = gettext(message)
         return text % values if values else text
 
+    _.language = language
     return _
 
 

@@ -208,7 +208,7 @@ def _matches(playbook: Playbook, data: RunData) -> pd.DataFrame:
     found = found.reset_index(drop=True)[keep.to_numpy()]
     rows = rows[keep.to_numpy()]
     read = [c.field for c in playbook.when]
-    found["seen"] = [{"score": plain(r["rounded"]), "band": r["band"], **{f: plain(r.get(f)) for f in read}}
+    found["seen"] = [{"score": int(r["rounded"]), "band": r["band"], **{f: plain(r.get(f)) for f in read}}
                      for r in rows.to_dict("records")]
     found["account"] = [data.names.get(a, a) for a in found["account_id"]]
     return found

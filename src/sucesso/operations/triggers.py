@@ -62,7 +62,8 @@ class Condition(Strict):
         return known & hit.fillna(False).astype(bool)
 
     def describe(self) -> str:
-        return f"{self.field} {self.op} {self.value}"
+        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else self.value
+        return f"{self.field} {self.op} {value}"
 
 
 @dataclass
@@ -94,6 +95,10 @@ class _Trigger(Strict):
     def find(self, data: RunData) -> pd.DataFrame:  # account_id, occurrence, facts
         raise NotImplementedError
 
+    def words(self, facts: dict, _) -> str:
+        """What fired, in a sentence in the language of `_` (an i18n gettext)."""
+        raise NotImplementedError
+
 
 class HealthEnteredBand(_Trigger):
     """The score's band became `band` within the last `lookback_days` days (and still is)."""
@@ -120,6 +125,10 @@ class HealthEnteredBand(_Trigger):
                          "facts": {"score": int(bands[-1][2]), "since": since.isoformat(), "band": self.band}})
         return _found(rows)
 
+    def words(self, facts, _):
+        return _("health entered %(band)s on %(since)s (score %(score)s)", band=_(facts["band"]),
+                 since=facts["since"], score=facts["score"])
+
 
 class HealthDropped(_Trigger):
     """The rounded score fell by at least `points` between T − `days` and T."""
@@ -140,6 +149,9 @@ class HealthDropped(_Trigger):
                         "facts": {"points": int(r.rounded_then - r.rounded), "days": self.days,
                                   "score": int(r.rounded), "before": int(r.rounded_then)}}
                        for r in fell.itertuples()])
+
+    def words(self, facts, _):
+        return _("health fell %(points)s points in %(days)s days (%(before)s → %(score)s)", **facts)
 
 
 class SurveyAnswer(_Trigger):
@@ -164,6 +176,11 @@ class SurveyAnswer(_Trigger):
                                   "answered_at": answered.date().isoformat(), "comment": (comment or "")[:500]}}
                        for response, account, score, answered, comment in rows])
 
+    def words(self, facts, _):
+        said = _("%(survey)s answer %(score)s on %(answered_at)s", survey=self.survey.upper(), score=facts["score"],
+                 answered_at=facts["answered_at"])
+        return f"{said}: “{facts['comment']}”" if facts.get("comment") else said
+
 
 class MilestoneMissing(_Trigger):
     """Created between `up_to_days` and `after_days` days ago and `milestone` not reached yet."""
@@ -187,6 +204,9 @@ class MilestoneMissing(_Trigger):
                                   "created_at": pd.Timestamp(r.created_at).date().isoformat()}}
                        for r, a in zip(late.itertuples(), age[late.index], strict=True)])
 
+    def words(self, facts, _):
+        return _("%(milestone)s not reached %(days)s days after signing up (%(created_at)s)", **facts)
+
 
 class NoCsActivity(_Trigger):
     """No CS activity in the last `days` days (the signal days_since_cs_touch)."""
@@ -203,6 +223,9 @@ class NoCsActivity(_Trigger):
             rows.append({"account_id": r.account_id, "occurrence": f"no CS activity since {last}",
                          "facts": {"days": int(r.days_since_cs_touch), "last_activity": last.isoformat()}})
         return _found(rows)
+
+    def words(self, facts, _):
+        return _("no CS activity for %(days)s days (the last on %(last_activity)s)", **facts)
 
 
 class InvoiceOverdue(_Trigger):
@@ -224,6 +247,9 @@ class InvoiceOverdue(_Trigger):
                         "facts": {"days": (at - due).days, "amount": float(amount), "invoice_id": invoice,
                                   "due_at": due.date().isoformat()}}
                        for invoice, account, amount, due in rows])
+
+    def words(self, facts, _):
+        return _("invoice %(invoice_id)s was due on %(due_at)s and is %(days)s days overdue", **facts)
 
 
 class ChurnRequest(_Trigger):
@@ -248,6 +274,11 @@ class ChurnRequest(_Trigger):
                         "facts": {"reason": reason, "request_id": request,
                                   "requested_at": requested.date().isoformat()}}
                        for request, account, reason, requested in data.store.fetchall(sql, params)])
+
+    def words(self, facts, _):
+        if self.outcome == "pending":
+            return _("asked to cancel on %(requested_at)s (reason: %(reason)s)", **facts)
+        return _("the churn request of %(requested_at)s was decided: %(outcome)s", outcome=_(self.outcome), **facts)
 
 
 class RenewalDue(_Trigger):
@@ -276,6 +307,9 @@ class RenewalDue(_Trigger):
                              "facts": {"date": due.isoformat(), "days": (due - data.as_of).days}})
         return _found(rows)
 
+    def words(self, facts, _):
+        return _("renews on %(date)s, in %(days)s days", **facts)
+
 
 class Signals(_Trigger):
     """The account meets every condition of one of the groups in `any`; once a month at most."""
@@ -295,6 +329,9 @@ class Signals(_Trigger):
         return _found([{"account_id": r["account_id"], "occurrence": f"signals {data.as_of:%Y-%m}",
                         "facts": {f: plain(r[f]) for f in fields if f in r}}
                        for r in now[hit].to_dict("records")])
+
+    def words(self, facts, _):
+        return _("signals: %(values)s", values=", ".join(f"{k} = {v}" for k, v in facts.items()))
 
 
 Trigger = Annotated[HealthEnteredBand | HealthDropped | SurveyAnswer | MilestoneMissing | NoCsActivity
@@ -327,3 +364,20 @@ def plain(value):
     if hasattr(value, "item"):
         value = value.item()
     return round(value, 4) if isinstance(value, float) else value
+
+
+def why_words(why: dict, _) -> list[str]:
+    """A task's "why was this created?" in sentences: the playbook, what fired, the conditions."""
+    from pydantic import TypeAdapter
+
+    if not why:
+        return [_("created by a person")]
+    trigger = TypeAdapter(Trigger).validate_python(why["trigger"])
+    said = [_("Playbook %(name)s: %(description)s", name=why["playbook"], description=why.get("description") or ""),
+            _("On %(as_of)s: %(what)s.", as_of=why["as_of"], what=trigger.words(why["facts"], _))]
+    if why.get("when"):
+        said.append(_("Conditions met: %(conditions)s.", conditions="; ".join(why["when"])))
+    seen = why.get("seen") or {}
+    if seen.get("score") is not None:
+        said.append(_("Health then: %(score)s (%(band)s).", score=seen["score"], band=_(seen.get("band") or "")))
+    return said
