@@ -26,6 +26,10 @@ NAVIGATION = (
     ("/health", "Health"),
     ("/accounts", "Accounts"),
     ("/portfolio", "Portfolio"),
+    ("/tasks", "Tasks"),
+    ("/churn", "Churn"),
+    ("/team", "Team"),
+    ("/targets", "Targets"),
     ("/settings", "Settings"),
 )
 

@@ -13,6 +13,7 @@ from sucesso.insight.accounts import moved
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in, visible_csm
 from sucesso.web.kit import cached
+from sucesso.web.pages.tasks import SNOOZE_DAYS, tasks_data
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import plain, records
 
@@ -88,12 +89,19 @@ def accounts_api(request: Request, user: User = Depends(api_scope("read"))):
     return data
 
 
-def account_data(request: Request, account_id: str, user: User) -> dict:
+def visible_profile(request: Request, account_id: str, user: User) -> dict:
+    """The account's profile (account360.profile) if `user` may see it (csm_scope), else 404."""
     workspace = request.app.state.workspace
     profile = workspace.run(lambda s: account360.profile(s, account_id))
     only = workspace.run(lambda store: visible_csm(user, store))
     if profile is None or (only is not None and profile.get("csm_id") != only):
         raise HTTPException(404, f"no account {account_id!r}")
+    return profile
+
+
+def account_data(request: Request, account_id: str, user: User) -> dict:
+    workspace = request.app.state.workspace
+    profile = visible_profile(request, account_id, user)
     as_of = workspace.as_of or dt.date.today()
     first, last = account360.span_for(as_of)
     language = language_of(request)
@@ -108,7 +116,9 @@ def account_data(request: Request, account_id: str, user: User) -> dict:
         return mrr, scores, health, people, events
 
     mrr, scores, health, people, events = workspace.run(gather)
+    tasks = tasks_data(request, user, account_id)
     return {"account": {k: plain(v) for k, v in profile.items()}, "as_of": str(as_of),
+            "tasks": tasks["tasks"], "csms": tasks["csms"],
             "mrr": records(mrr), "health": health,
             "health_history": [{"as_of": str(r["as_of"]), "score": plain(r["score"]), "band": r["band"],
                                 "components": json.loads(r["components"])} for r in scores.to_dict("records")],
@@ -131,7 +141,7 @@ def account_page(request: Request, account_id: str, user: User = Depends(signed_
             key = name["name"]
             series[_(key)] = [r["components"].get(key) for r in weekly]
         figures["health"] = charts.lines([r["as_of"] for r in weekly], series, separators=separators)
-    return page(request, "account.html", data=data, figures=figures)
+    return page(request, "account.html", data=data, figures=figures, snooze_days=SNOOZE_DAYS)
 
 
 @router.get("/api/accounts/{account_id}", tags=["pages"], summary="Account 360")
