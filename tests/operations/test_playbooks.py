@@ -224,3 +224,17 @@ def test_signal_groups_and_missing_values():
     trigger = playbooks.load_playbooks().playbooks[-1].trigger
     assert isinstance(trigger, Signals)
     assert sorted(trigger.find(data)["account_id"]) == ["full", "growing"]  # missing signals never match
+
+
+def test_new_tasks_notify_the_assignee_and_the_webhooks(company):
+    from sucesso.operations import notify
+
+    notify.set_smtp(company, "127.0.0.1", 2525, "sucesso@example.com", security="none")
+    notify.add_webhook(company, "http://127.0.0.1:9/hook", ["task.created"])
+    report = run(company, T, only=["nps_detractor", "high_touch_silence", "intensive_care"], now=NOW)
+    rows = company.fetchall("SELECT channel, destination, event, subject FROM notifications ORDER BY channel, subject")
+    detractor = next(t for t in report.tasks if t.playbook == "nps_detractor").title
+    # nps_detractor: e-mail to Ana and the webhook; high_touch_silence: none; intensive care: none asked
+    assert rows == [("email", "ana@example.com", "task.created", detractor),
+                    ("webhook", "http://127.0.0.1:9/hook", "task.created", detractor)]
+    assert report.notifications == 2

@@ -61,7 +61,7 @@ def run_command(
         return
     table = Table(title=tr("Playbooks as of %(as_of)s", as_of=report.as_of.isoformat())
                   + (tr(" (dry run: nothing written)") if dry_run else ""), title_justify="left")
-    for column in ("playbook", "matched", "created", "open task", "done before", "cooling down"):
+    for column in ("playbook", "matched", "new tasks", "open task", "done before", "cooling down"):
         table.add_column(tr(column), justify="left" if column == "playbook" else "right")
     for name, c in report.playbooks.items():
         table.add_row(name, *(format_value(c[k], "count", tr.language)

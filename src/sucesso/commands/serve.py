@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sucesso.cli import DbOption, app, cli_gettext, out
+from sucesso.cli import DbOption, app, cli_gettext, help_, out
 from sucesso.config import workspace_url
 
 
@@ -18,14 +18,13 @@ def serve(url: str, host: str, port: int, tr=None) -> None:
     tr = tr or cli_gettext()
     out.print(tr("sucesso is running at %(address)s (API documentation at /docs); Ctrl+C stops it.",
                  address=f"[bold]http://{host}:{port}[/]"))
-    uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(url, schedule=True), host=host, port=port, log_level="warning")
 
 
-@app.command("serve")
+@app.command("serve", help=help_("Start the web app and API (sign in with a user made by `sucesso user add`)."))
 def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help=help_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=help_("Port to listen on."))] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Start the web app and API (sign in with a user made by `sucesso user add`)."""
     serve(workspace_url(db), host, port)

@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 from sucesso.health.history import HISTORY, compute_history, default_as_of, first_day
 from sucesso.ingest import write_batches
+from sucesso.operations.playbooks import run as run_playbooks
 from sucesso.store import Store, get_setting, set_setting
 from sucesso.store.engines import quote
-from sucesso.store.schema import CANONICAL
+from sucesso.store.schema import BY_NAME, CANONICAL
+
+OPERATIONS = tuple(BY_NAME[name] for name in ("tasks", "playbook_runs", "notifications"))  # the previous demo's work
 
 CURRENCY = {"pt_BR": "BRL", "en": "USD"}
 
@@ -24,7 +27,8 @@ def holds_data(store: Store) -> bool:
 def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str = "pt_BR",
               on_phase: Callable[[str], None] | None = None, health_history: bool = True) -> dict[str, int]:
     """Generate the company and write it, replacing an earlier demo; refuse to mix with real data;
-    then score every customer on every day of its three years (health_history).
+    then score every customer on every day of its three years (health_history) and run the
+    default playbooks once, so the team's task lists are not empty (operations/playbooks.py).
 
     One transaction: a demo interrupted half way leaves the workspace as it was.
     """
@@ -40,7 +44,7 @@ def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str =
                 raise DemoRefused(f"the workspace {store.url} holds data that is not a demo; "
                                   "use another --db for the demo")
             phase("clearing the previous demo")
-            for table in (*reversed(CANONICAL), HISTORY):
+            for table in (*OPERATIONS, *reversed(CANONICAL), HISTORY):
                 store.execute(f"DELETE FROM {quote(table.name)}")
         # Batch by batch (≤ 1M rows each), so memory stays bounded at 100,000 accounts; the
         # generator's keys are unique across batches by construction.
@@ -59,4 +63,6 @@ def load_demo(store: Store, accounts: int = 2000, seed: int = 7, language: str =
             phase(f"scoring the health of every customer, every day from {first} to {last}")
             written["health_scores"] = compute_history(store, first, last,
                                                        on_progress=lambda d: phase(f"health scored up to {d}"))
+        phase("running the playbooks")
+        written["tasks"] = run_playbooks(store, started_by="demo").created
     return written

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from sucesso import __version__
 from sucesso.web import pages
+from sucesso.web.schedule import Schedule
 from sucesso.web.workspace import WebWorkspace
 
 
@@ -29,12 +30,19 @@ def plotly_js() -> str:
     return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
 
 
-def create_app(url: str, precompute_in_background: bool = True) -> FastAPI:
+def create_app(url: str, precompute_in_background: bool = True, schedule: bool = False) -> FastAPI:
+    """The app over the workspace at `url`; `schedule`: also run the playbooks and deliver the
+    notifications on their own (web/schedule.py), as `sucesso serve` does."""
     workspace = WebWorkspace(url)
+    jobs = Schedule(workspace) if schedule else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if jobs:
+            jobs.start()
         yield
+        if jobs:
+            jobs.stop()
         workspace.close()
 
     app = FastAPI(title="sucesso", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
