@@ -16,7 +16,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/settings"]
+PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/tasks", "/settings"]
 PASSWORD = "correct horse battery staple"
 
 
@@ -137,5 +137,33 @@ def test_a_filter_an_account_360_and_the_keyboard(browser, server):
     page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement.getAttribute('href')")
     assert focused in ("/", "#main")
+    assert errors == []
+    context.close()
+
+
+def test_the_playbooks_tasks_are_worked_in_the_browser(browser, server):
+    """The demo ran the playbooks: their tasks are listed with why each was made; one is done."""
+    context, page, errors = sign_in(browser, server, "en")
+    page.goto(f"{server}/tasks")
+    rows = page.locator("table.tasks tbody tr")
+    total = rows.count()
+    assert total > 5
+    first = rows.first
+    first.locator("summary").click()
+    assert first.locator("details li").first.inner_text().startswith("Playbook ")
+    account = first.locator("td a").first.inner_text()
+    title = first.locator("td").nth(2).inner_text().split("\n")[0]
+    first.get_by_role("button", name="Done").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.tasks tbody tr").count() == total - 1
+    page.select_option("#t-status", "done")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state("networkidle")
+    assert title in page.locator("table.tasks").inner_text()
+    page.locator(f"table.tasks a:text('{account}')").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith(account)
+    assert page.locator("#tasks").count() == 1
+    page.screenshot(path=str(SHOTS / "en_tasks_account.png"), full_page=True)
     assert errors == []
     context.close()
