@@ -21,6 +21,7 @@ from sucesso.ingest.parse import Locale, Scratch, convert, normalise_name, quote
 from sucesso.ingest.problems import Problem, RejectedFile
 from sucesso.ingest.readers import EXTENSIONS, Progress, Source, open_source
 from sucesso.ingest.validate import (
+    check_column_rules,
     check_extras_object,
     check_keys,
     check_new_rows_complete,
@@ -68,6 +69,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     detected: dict[str, str] = field(default_factory=dict)
     rejected_file: str | None = None
+    notes: list[str] = field(default_factory=list)  # accepted, but worth a look (the column rules')
 
     @property
     def written(self) -> bool:
@@ -173,12 +175,14 @@ def _import_source(store: Store, table: Table, source: Source, options: ImportOp
             problems += check_references(source.path, scratch, store, table, mapping)
             required_absent = [c.name for c in absent if c.required and not c.default]
             problems += check_new_rows_complete(source.path, scratch, store, table, required_absent)
+            ruled, report.notes = check_column_rules(source.path, scratch, store, table, mapping)
+            problems += ruled
             problems.sort(key=lambda p: (p.row or 0, p.column))
             report.problems = problems
             bad_rows = sorted({p.row for p in problems if p.row is not None})
             report.rejected = len(bad_rows)
-            if problems and not options.skip_invalid:
-                raise ImportFailed(report)
+            if problems and (not options.skip_invalid or any(p.row is None for p in problems)):
+                raise ImportFailed(report)  # a problem of the file as a whole rejects it, valid rows or not
             if bad_rows:
                 report.rejected_file = _save_rejected(source, scratch, bad_rows, problems)
             columns = list(mapping.values()) + defaults

@@ -3,10 +3,14 @@
 Rules come from the schema declaration: required values, enums, ranges, lengths, the
 row checks (ended_at after started_at, a score within its scale, …), unique keys inside
 the file, and references to rows that must exist (in the workspace or written earlier in
-the same job).
+the same job). Layers above add rules that depend on the workspace (`column_rule`: the churn
+reasons against the team's taxonomy).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -130,3 +134,51 @@ def check_new_rows_complete(path: str, scratch: Scratch, store: Store, table: Ta
     scratch.con.unregister("_stored")
     return [Problem(path, row, name, None, f"a {name} column ({key} is a new row and {name} is required)")
             for row, key in new_rows for name in absent_required]
+
+
+# -- rules a layer above adds ---------------------------------------------------------------
+@dataclass
+class Verdict:
+    """What a column rule says of a file's values: `refused` value → what was expected instead
+    (every row with it is a problem, reported as any other); `notes` for the import report
+    (accepted, but worth a look)."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+ColumnRule = Callable[[Store, dict[str, int]], Verdict]
+COLUMN_RULES: dict[tuple[str, str], ColumnRule] = {}
+
+
+def column_rule(table_name: str, column: str) -> Callable[[ColumnRule], ColumnRule]:
+    """Decorator: `rule(store, counts)` judges the values of table.column in every import that
+    has the column (`counts`: each distinct value → its rows). For rules that depend on the
+    workspace and live above ingest; the rule's module registers it when imported."""
+
+    def register(rule: ColumnRule) -> ColumnRule:
+        COLUMN_RULES[(table_name, column)] = rule
+        return rule
+
+    return register
+
+
+def check_column_rules(path: str, scratch: Scratch, store: Store, table: Table,
+                       mapping: dict[str, str]) -> tuple[list[Problem], list[str]]:
+    """The problems and notes of the registered column rules of `table`."""
+    source_of = {c: s for s, c in mapping.items()}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    for (table_name, column), rule in COLUMN_RULES.items():
+        if table_name != table.name or column not in source_of:
+            continue
+        q = quote(column)
+        verdict = rule(store, dict(_rows(scratch, f"SELECT {q}, count(*) FROM typed WHERE {q} IS NOT NULL "
+                                                  f"GROUP BY {q}")))
+        notes += verdict.notes
+        if verdict.refused:
+            scratch.con.register("_refused", pa.table({"v": pa.array(list(verdict.refused), pa.string())}))
+            rows = _rows(scratch, f"SELECT _row, {q} FROM typed WHERE {q} IN (SELECT v FROM _refused) ORDER BY _row")
+            scratch.con.unregister("_refused")
+            problems += [Problem(path, row, source_of[column], value, verdict.refused[value]) for row, value in rows]
+    return problems, notes
