@@ -1,7 +1,10 @@
 """The `sucesso` command: one verb per job. No business logic here — only calls and printing.
 
 Every message to a person goes through `cli_gettext` (English in the code, the pt_BR catalog
-translates), in the language `i18n.cli_language` chooses. Option help texts stay in English.
+translates), in the language `i18n.cli_language` chooses, and numbers are written in that language
+too (`tr.language`). Help texts of commands, options and arguments go through `help_`: they are
+made when the modules load, before any workspace is open, so they follow --lang on the command
+line, else $SUCESSO_LANG, else the system's language.
 """
 
 from __future__ import annotations
@@ -19,40 +22,78 @@ from rich.table import Table
 
 from sucesso import __version__
 from sucesso.config import workspace_url
-from sucesso.i18n import cli_language, gettext_for
+from sucesso.formatting import format_value
+from sucesso.i18n import N_, cli_language, gettext_for
 from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset, with_preset
 from sucesso.ingest.problems import write_problems
-from sucesso.store import Store, StoreError, get_setting, open_store
+from sucesso.store import Store, StoreError, open_store
 from sucesso.store.info import workspace_info
 
-app = typer.Typer(help="sucesso — Customer Success platform.", no_args_is_help=True, add_completion=False)
-presets_app = typer.Typer(help="Named import presets stored in the workspace.", no_args_is_help=True)
+
+def argv_language(argv: list[str]) -> str | None:
+    """The value of the first `--lang X` or `--lang=X` of a command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+HELP_LANGUAGE = cli_language(argv_language(sys.argv[1:]))  # no workspace is open yet when help texts are made
+
+
+def help_(text: str) -> str:
+    """A command's, option's or argument's help text (written in English) in HELP_LANGUAGE:
+    `typer.Option(help=help_("…"))`, `@app.command("x", help=help_("…"))`."""
+    return gettext_for(HELP_LANGUAGE)(text)
+
+
+def _typer_in_help_language() -> None:
+    """The headings typer draws around the help texts, in the same language."""
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = help_("Arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = help_("Options")
+    rich_utils.COMMANDS_PANEL_TITLE = help_("Commands")
+    rich_utils.DEFAULT_STRING = help_("[default: {}]")
+    rich_utils.REQUIRED_LONG_STRING = help_("[required]")
+
+
+_typer_in_help_language()
+app = typer.Typer(help=help_("sucesso — Customer Success platform."), no_args_is_help=True, add_completion=False)
+presets_app = typer.Typer(help=help_("Named import presets stored in the workspace."), no_args_is_help=True)
 app.add_typer(presets_app, name="presets")
 out = Console()
 err = Console(stderr=True)
 SHOWN_PROBLEMS = 50
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Workspace: a DuckDB file or postgresql://… URL "
-                                                            "(default: $SUCESSO_DB or ./sucesso.duckdb).")]
+DbOption = Annotated[str | None, typer.Option("--db", help=help_("Workspace: a DuckDB file or postgresql://… URL "
+                                                                 "(default: $SUCESSO_DB or ./sucesso.duckdb)."))]
+LangOption = Annotated[str | None, typer.Option("--lang", help=help_(
+    "pt_BR or en (default: $SUCESSO_LANG, else the workspace's)."))]
+JsonOption = Annotated[bool, typer.Option("--json", help=help_("Print JSON."))]
 
 
 _language: str | None = None  # what the running command speaks; set by cli_gettext, reset by main
+_chosen: str | None = None  # `sucesso --lang X …`: for every command of this invocation
 
 
 def cli_gettext(store: Store | None = None, lang: str | None = None):
     """`_(message, **values)` in this command's language (i18n.cli_language: its --lang, else
-    $SUCESSO_LANG, else the open workspace's locale, else the system's); `fail` speaks it too."""
+    $SUCESSO_LANG, else the open workspace's locale, else the system's); `fail` speaks it too.
+    `_.language` is that language: format numbers with it (formatting.format_value)."""
     global _language
-    _language = cli_language(lang, store.setting("locale") if store is not None else None)
+    _language = cli_language(lang or _chosen, store.setting("locale") if store is not None else None)
     return gettext_for(_language)
 
 
 def fail(message: str, code: int = 2, **values) -> typer.Exit:
     """Print an error — `message` in English, translated here, %(name)s filled from `values` — and
     return the Exit to raise. Messages from below the CLI (str(exc)) pass through as they are."""
-    _ = gettext_for(_language or cli_language())
+    _ = gettext_for(_language or cli_language(_chosen))
     err.print(f"[bold red]{_('error:')}[/] {_(message, **values)}", highlight=False)
     return typer.Exit(code)
 
@@ -95,9 +136,10 @@ def progress_bar(label: str, tr) -> Iterator[tuple]:
 
 
 @app.callback(invoke_without_command=True)
-def main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
-    global _language
-    _language = None  # each invocation chooses again (tests run many in one process)
+def main(version: Annotated[bool, typer.Option("--version", help=help_("Print the version."))] = False,
+         lang: LangOption = None) -> None:
+    global _language, _chosen
+    _language, _chosen = None, lang  # each invocation chooses again (tests run many in one process)
     if version:
         out.print(f"sucesso {__version__}")
         raise typer.Exit()
@@ -120,10 +162,14 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
 
 
 def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> bool:
-    table = Table(*map(tr, ("file", "table", "inserted", "updated", "unchanged", "rejected")), title=tr("import"))
+    def count(n: int) -> str:
+        return format_value(n, "count", tr.language)
+
+    columns = (N_("file"), N_("table"), N_("inserted"), N_("updated"), N_("unchanged"), N_("rejected"))
+    table = Table(*map(tr, columns), title=tr("import"))
     for r in reports:
-        table.add_row(os.path.basename(r.file), r.table, f"{r.inserted:,}", f"{r.updated:,}", f"{r.unchanged:,}",
-                      f"{r.rejected:,}", style=None if r.written else "red")
+        table.add_row(os.path.basename(r.file), r.table, count(r.inserted), count(r.updated), count(r.unchanged),
+                      count(r.rejected), style=None if r.written else "red")
     out.print(table)
     problems = [p for r in reports for p in r.problems]
     for r in reports:
@@ -133,42 +179,49 @@ def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> b
                       + ", ".join(r.ignored_columns), highlight=False)
         if r.rejected_file:
             out.print(tr("rejected rows saved to %(path)s", path=r.rejected_file), highlight=False)
+        for note in r.notes if r.written else ():
+            out.print(f"{os.path.basename(r.file)}: {note}", style="yellow", highlight=False, markup=False)
     ok = all(r.written for r in reports)
     if problems:
         for p in problems[:SHOWN_PROBLEMS]:
             err.print(f"  {p}", highlight=False, markup=False)
         if len(problems) > SHOWN_PROBLEMS:
-            more = f"{len(problems) - SHOWN_PROBLEMS:,}"
+            more = count(len(problems) - SHOWN_PROBLEMS)
             err.print("  " + (tr("… and %(count)s more", count=more) if errors_file else
                               tr("… and %(count)s more (see them all with --errors-file PATH)", count=more)))
         if errors_file:
             write_problems(errors_file, problems)
-            err.print(tr("all %(count)s problems written to %(path)s", count=f"{len(problems):,}", path=errors_file))
-        if not ok:
+            err.print(tr("all %(count)s problems written to %(path)s", count=count(len(problems)), path=errors_file))
+        if not ok:  # --skip-invalid writes the valid rows, unless a problem is the file's as a whole
             err.print(f"[bold red]{tr('nothing was written')}[/]: "
-                      + tr("fix the file, or use --skip-invalid to write the valid rows"))
+                      + (tr("fix the file, or use --skip-invalid to write the valid rows")
+                         if all(p.row is not None for p in problems) else tr("fix the file")))
     return ok
 
 
-@app.command("import")
+@app.command("import", help=help_(
+    "Import a file into a table (all or nothing by default), or restore an exported folder."))
 def import_command(
-    target: Annotated[str, typer.Argument(help="A table name (then FILE), or a folder written by `sucesso export`.")],
-    file: Annotated[str | None, typer.Argument(help="The file to import into TABLE.")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, tsv, xlsx, parquet, json, ndjson.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="utf-8, cp1252, latin-1… (default: detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV separator: ';', ',', 'tab' (default: detected).")] = None,
-    decimal: Annotated[str | None, typer.Option(help="comma (1.234,56) or dot (1,234.56).")] = None,
-    date_format: Annotated[str | None, typer.Option(help="dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=COLUMN, repeatable.")] = None,
-    preset: Annotated[str | None, typer.Option(help="Use a saved import preset.")] = None,
-    save_preset_as: Annotated[str | None, typer.Option("--save-preset", help="Save these options as a preset.")] = None,
-    skip_invalid: Annotated[bool, typer.Option(
-        help="Write the valid rows; save the rejected ones beside the file.")] = False,
-    errors_file: Annotated[str | None, typer.Option(help="Write every problem found to this CSV.")] = None,
+    target: Annotated[str, typer.Argument(help=help_(
+        "A table name (then FILE), or a folder written by `sucesso export`."))],
+    file: Annotated[str | None, typer.Argument(help=help_("The file to import into TABLE."))] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help=help_("csv, tsv, xlsx, parquet, json, ndjson."))] = None,
+    encoding: Annotated[str | None, typer.Option(help=help_("utf-8, cp1252, latin-1… (default: detected)."))] = None,
+    delimiter: Annotated[str | None, typer.Option(help=help_(
+        "CSV separator: ';', ',', 'tab' (default: detected)."))] = None,
+    decimal: Annotated[str | None, typer.Option(help=help_("comma (1.234,56) or dot (1,234.56)."))] = None,
+    date_format: Annotated[str | None, typer.Option(help=help_(
+        "dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd (default: detected)."))] = None,
+    sheet: Annotated[str | None, typer.Option(help=help_("XLSX sheet (default: the first)."))] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help=help_("SOURCE=COLUMN, repeatable."))] = None,
+    preset: Annotated[str | None, typer.Option(help=help_("Use a saved import preset."))] = None,
+    save_preset_as: Annotated[str | None, typer.Option("--save-preset", help=help_(
+        "Save these options as a preset."))] = None,
+    skip_invalid: Annotated[bool, typer.Option(help=help_(
+        "Write the valid rows; save the rejected ones beside the file."))] = False,
+    errors_file: Annotated[str | None, typer.Option(help=help_("Write every problem found to this CSV."))] = None,
     db: DbOption = None,
 ) -> None:
-    """Import a file into a table (all or nothing by default), or restore an exported folder."""
     given = _options(fmt, encoding, delimiter, decimal, date_format, sheet, map_, skip_invalid)
     with workspace(db) as store:
         tr = cli_gettext(store)
@@ -196,20 +249,19 @@ def import_command(
         raise typer.Exit(1)
 
 
-@app.command("export")
-def export_command(directory: Annotated[str, typer.Argument(help="Folder to write (created if needed).")],
+@app.command("export", help=help_("Export every table as Parquet (one file per table) plus a manifest."))
+def export_command(directory: Annotated[str, typer.Argument(help=help_("Folder to write (created if needed)."))],
                    db: DbOption = None) -> None:
-    """Export every table as Parquet (one file per table) plus a manifest."""
     with workspace(db) as store:
         tr = cli_gettext(store)
         counts = export_workspace(store, directory)
-    out.print(tr("exported %(rows)s rows in %(tables)s tables to %(path)s", rows=f"{sum(counts.values()):,}",
-                 tables=len(counts), path=directory), highlight=False)
+    out.print(tr("exported %(rows)s rows in %(tables)s tables to %(path)s",
+                 rows=format_value(sum(counts.values()), "count", tr.language), tables=len(counts), path=directory),
+              highlight=False)
 
 
-@presets_app.command("list")
+@presets_app.command("list", help=help_("List the saved import presets."))
 def presets_list(db: DbOption = None) -> None:
-    """List the saved import presets."""
     with workspace(db) as store:
         tr = cli_gettext(store)
         rows = list_presets(store)
@@ -219,9 +271,9 @@ def presets_list(db: DbOption = None) -> None:
     out.print(table)
 
 
-@presets_app.command("delete")
-def presets_delete(name: str, db: DbOption = None) -> None:
-    """Delete a saved import preset."""
+@presets_app.command("delete", help=help_("Delete a saved import preset."))
+def presets_delete(name: Annotated[str, typer.Argument(help=help_("The preset's name."))],
+                   db: DbOption = None) -> None:
     with workspace(db) as store:
         tr = cli_gettext(store)
         if not delete_preset(store, name):
@@ -230,9 +282,8 @@ def presets_delete(name: str, db: DbOption = None) -> None:
 
 
 # -- workspace --------------------------------------------------------------------------
-@app.command("info")
+@app.command("info", help=help_("What the workspace holds: tables, row counts, date range, currency."))
 def info_command(db: DbOption = None) -> None:
-    """What the workspace holds: tables, row counts, date range, currency."""
     with workspace(db) as store:
         tr = cli_gettext(store)
         info = workspace_info(store)
@@ -249,14 +300,15 @@ def print_info(info, tr) -> None:
                   highlight=False)
     table = Table(tr("table"), tr("rows"), tr("from"), tr("to"))
     for t in info.tables:
-        table.add_row(t.name, f"{t.rows:,}", f"{t.first:%Y-%m-%d}" if t.first else "",
+        table.add_row(t.name, format_value(t.rows, "count", tr.language), f"{t.first:%Y-%m-%d}" if t.first else "",
                       f"{t.last:%Y-%m-%d}" if t.last else "")
     out.print(table)
 
 
-FAMILY_TITLES = {  # in English; print_kpis translates them
-    "revenue": "Revenue", "retention": "Retention", "unit_economics": "Billing & unit economics",
-    "satisfaction": "Satisfaction", "support": "Support", "adoption": "Adoption", "operations": "Operations",
+FAMILY_TITLES = {  # print_kpis translates them
+    "revenue": N_("Revenue"), "retention": N_("Retention"), "unit_economics": N_("Billing & unit economics"),
+    "satisfaction": N_("Satisfaction"), "support": N_("Support"), "adoption": N_("Adoption"),
+    "operations": N_("Operations"),
 }
 
 
@@ -271,23 +323,26 @@ def _span(store: Store, start: str | None, end: str | None) -> tuple[str, str]:
     return start or first, end or last
 
 
-@app.command("metrics")
+@app.command("metrics", help=help_("The KPIs for recent periods, grouped by family (or as JSON)."))
 def metrics_command(
-    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (default: 6 months back).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the last full one).")] = None,
-    period: Annotated[str, typer.Option(help="month, quarter or year.")] = "month",
-    by: Annotated[str | None, typer.Option(help="segment, plan, csm, touch_model or country.")] = None,
-    only: Annotated[str | None, typer.Option(help="Comma-separated KPI keys (METRICS.md).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (rates as fractions).")] = False,
-    lang: Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help=help_(
+        "First month, YYYY-MM (default: 6 months back)."))] = None,
+    end: Annotated[str | None, typer.Option("--to", help=help_(
+        "Last month, YYYY-MM (default: the last full one)."))] = None,
+    period: Annotated[str, typer.Option(help=help_("month, quarter or year."))] = "month",
+    by: Annotated[str | None, typer.Option(help=help_("segment, plan, csm, touch_model or country."))] = None,
+    only: Annotated[str | None, typer.Option(help=help_("Comma-separated KPI keys (METRICS.md)."))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=help_("Print JSON (rates as fractions)."))] = False,
+    lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
-    """The KPIs for recent periods, grouped by family (or as JSON)."""
     import json
 
     from sucesso.metrics.api import currency, kpi_rows
     from sucesso.metrics.evaluate import select_metrics
+    from sucesso.metrics.periods import parse_month, periods
     from sucesso.metrics.registry import METRICS
+    from sucesso.metrics.targets import statuses, targets
 
     keys = [k.strip() for k in only.split(",") if k.strip()] if only else None
     with workspace(db) as store:
@@ -303,17 +358,21 @@ def metrics_command(
         except (KeyError, ValueError) as exc:
             raise fail(str(exc).strip('"')) from None
         money = currency(store)
-        locale = lang or get_setting(store, "locale")
+        goals = [] if by else statuses(targets(store), rows, [m.key for m in chosen],  # targets are company-wide
+                                       periods(parse_month(first), parse_month(last), period))
     if as_json:
-        print(json.dumps({"currency": money, "period": period, "rows": rows}, ensure_ascii=False, indent=2))
+        print(json.dumps({"currency": money, "period": period, "rows": rows, **({"targets": goals} if goals else {})},
+                         ensure_ascii=False, indent=2))
         return
-    print_kpis(rows, chosen, by, locale, money, tr)
+    print_kpis(rows, chosen, by, tr.language, money, tr, goals)
 
 
-def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str, tr) -> None:
-    """One table per family: KPIs down, periods across (and one line per group with --by)."""
-    from sucesso.formatting import format_value
+def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str, tr, goals: list[dict] = ()) -> None:
+    """One table per family: KPIs down, periods across (and one line per group with --by); under a
+    KPI with targets (metrics.targets.statuses), a line with each period's target and status."""
+    from sucesso.commands.targets import target_cell
 
+    goal_of = {(g["period"], g["kpi"]): g for g in goals}
     periods = list(dict.fromkeys(r["period"] for r in rows))
     groups = list(dict.fromkeys(r[by] for r in rows)) if by else [None]
     cell = {(r["period"], r[by] if by else None): r for r in rows}
@@ -322,7 +381,7 @@ def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str
         if not members:
             continue
         table = Table(title=tr(title), title_justify="left", show_lines=False)
-        table.add_column("KPI")
+        table.add_column("KPI", no_wrap=True)
         if by:
             table.add_column(by)
         for p in periods:
@@ -331,23 +390,27 @@ def print_kpis(rows: list[dict], chosen, by: str | None, locale: str, money: str
             for g in groups:
                 values = [format_value(cell.get((p, g), {}).get(m.key), m.unit, locale, money) for p in periods]
                 table.add_row(m.key, *([str(g) if g is not None else "—"] if by else []), *values)
+            if any((p, m.key) in goal_of for p in periods):
+                table.add_row(f"  {tr('target')}", *[target_cell(goal_of.get((p, m.key)), m.unit, locale, money, tr)
+                                                     for p in periods])
         out.print(table)
 
 
-@app.command("cohorts")
+@app.command("cohorts", help=help_(
+    "The cohort table: rows are first paid months, columns months since, cells retention."))
 def cohorts_command(
-    kind: Annotated[str, typer.Option(help="logo (share of accounts) or revenue (share of MRR).")] = "logo",
-    start: Annotated[str | None, typer.Option("--from", help="First cohort month, YYYY-MM (default: 12 back).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    lang: Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")] = None,
+    kind: Annotated[str, typer.Option(help=help_("logo (share of accounts) or revenue (share of MRR)."))] = "logo",
+    start: Annotated[str | None, typer.Option("--from", help=help_(
+        "First cohort month, YYYY-MM (default: 12 back)."))] = None,
+    end: Annotated[str | None, typer.Option("--to", help=help_("Last month, YYYY-MM."))] = None,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
-    """The cohort table: rows are first paid months, columns months since, cells retention."""
     import datetime as dt
     import json
 
-    from sucesso.metrics.api import cohorts, default_months
+    from sucesso.metrics.api import cohorts, currency, default_months
 
     tr = cli_gettext(None, lang)
     if kind not in ("logo", "revenue"):
@@ -359,12 +422,12 @@ def cohorts_command(
             frame = cohorts(store, kind, start or first, end or last)
         except ValueError as exc:
             raise fail(str(exc)) from None
-        locale = lang or get_setting(store, "locale")
+        money = currency(store)
     rows = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
     if as_json:
         print(json.dumps({"kind": kind, "rows": rows}, ensure_ascii=False, indent=2, default=float))
         return
-    print_cohorts(rows, kind, locale, tr)
+    print_cohorts(rows, kind, tr.language, tr, money)
 
 
 def heat(value: float | None) -> str:
@@ -376,9 +439,7 @@ def heat(value: float | None) -> str:
     return f"black on rgb({red},{min(green, 255)},80)"
 
 
-def print_cohorts(rows: list[dict], kind: str, locale: str, tr) -> None:
-    from sucesso.formatting import format_value
-
+def print_cohorts(rows: list[dict], kind: str, locale: str, tr, money: str = "BRL") -> None:
     months = [c for c in (rows[0] if rows else {}) if c.startswith("m") and c[1:].isdigit()]
     title = tr("logo retention by cohort") if kind == "logo" else tr("revenue retention by cohort")
     table = Table(title=title, title_justify="left")
@@ -387,48 +448,52 @@ def print_cohorts(rows: list[dict], kind: str, locale: str, tr) -> None:
     for m in months:
         table.add_column(m[1:], justify="right")
     for r in rows:
-        size = format_value(r["size"], "money" if kind == "revenue" else "count", locale)
+        size = format_value(r["size"], "money" if kind == "revenue" else "count", locale, money)
         cells = [format_value(r[m], "rate", locale) if r[m] is not None else "" for m in months]
         table.add_row(r["cohort"], size, *[f"[{heat(r[m])}]{c}[/]" if c else "" for m, c in zip(months, cells,
                                                                                                strict=True)])
     out.print(table)
 
 
-@app.command("bench")
+@app.command("bench", help=help_(
+    "Time a full recompute of every KPI and both cohort tables against one scan of every table."))
 def bench_command(
-    accounts: Annotated[int, typer.Option(help="Size of the demo company to measure.")] = 100_000,
-    months: Annotated[int, typer.Option(help="Months of KPIs to recompute.")] = 36,
-    folder: Annotated[str, typer.Option(help="Where the bench workspace and results live.")] = "benchmarks",
+    accounts: Annotated[int, typer.Option(help=help_("Size of the demo company to measure."))] = 100_000,
+    months: Annotated[int, typer.Option(help=help_("Months of KPIs to recompute."))] = 36,
+    folder: Annotated[str, typer.Option(help=help_("Where the bench workspace and results live."))] = "benchmarks",
 ) -> None:
-    """Time a full recompute of every KPI and both cohort tables against one scan of every table."""
     from sucesso.metrics.bench import run
 
     tr = cli_gettext()
     with progress_bar("bench", tr) as (_, on_phase):
         result = run(accounts, months, folder, on_phase=on_phase)
     f, r = result["floor"], result["recompute"]
-    out.print(tr("%(accounts)s accounts, %(events)s usage events, %(months)s months", accounts=f"{accounts:,}",
-                 events=f"{result['rows']['usage_events']:,}", months=months))
+    def number(value, unit: str = "number") -> str:
+        return format_value(value, unit, tr.language)
+
+    out.print(tr("%(accounts)s accounts, %(events)s usage events, %(months)s months",
+                 accounts=number(accounts, "count"), events=number(result["rows"]["usage_events"], "count"),
+                 months=months))
     out.print(tr("floor (one aggregate scan of every table): %(seconds)s s, peak %(mib)s MiB",
-                 seconds=f["seconds"], mib=f["peak_mib"]))
+                 seconds=number(f["seconds"]), mib=number(f["peak_mib"])))
     out.print(tr("full recompute (every KPI + both cohort tables): %(seconds)s s, peak %(mib)s MiB",
-                 seconds=r["seconds"], mib=r["peak_mib"]))
-    out.print(tr("ratio: %(ratio)s× the floor; results appended to %(path)s", ratio=result["ratio"],
+                 seconds=number(r["seconds"]), mib=number(r["peak_mib"])))
+    out.print(tr("ratio: %(ratio)s× the floor; results appended to %(path)s", ratio=number(result["ratio"]),
                  path=f"{folder}/metrics-bench.json"))
 
 
-@app.command("demo")
+@app.command("demo", help=help_("Create a realistic synthetic subscription company in the workspace."))
 def demo_command(
-    accounts: Annotated[int, typer.Option(help="How many customer accounts.", min=10)] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
-    language: Annotated[str, typer.Option(help="pt_BR (default) or en.")] = "pt_BR",
-    no_serve: Annotated[bool, typer.Option(
-        "--no-serve", help="Load the data and stop (do not start the web app).")] = False,
-    history: Annotated[bool, typer.Option(
-        help="Score every customer's health on every day of the three years.")] = True,
+    accounts: Annotated[int, typer.Option(help=help_("How many customer accounts."), min=10)] = 2000,
+    seed: Annotated[int, typer.Option(help=help_("Random seed: the same seed gives the same company."))] = 7,
+    language: Annotated[str, typer.Option(help=help_(
+        "The company's language, and the workspace's: pt_BR (default) or en."))] = "pt_BR",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help=help_(
+        "Load the data and stop (do not start the web app)."))] = False,
+    history: Annotated[bool, typer.Option(help=help_(
+        "Score every customer's health on every day of the three years."))] = True,
     db: DbOption = None,
 ) -> None:
-    """Create a realistic synthetic subscription company in the workspace."""
     from sucesso.demo.load import DemoRefused, load_demo
 
     with workspace(db) as store:
@@ -445,10 +510,8 @@ def demo_command(
         admin = ensure_demo_admin(store)
         tr = cli_gettext(store)  # the demo has just set the workspace's language
     print_info(info, tr)
-    from sucesso.formatting import format_value
-
     out.print(tr("demo company loaded: %(accounts)s accounts, seed %(seed)s.",
-                 accounts=format_value(accounts, "count", _language), seed=seed))
+                 accounts=format_value(accounts, "count", tr.language), seed=seed))
     if admin:
         out.print(tr("sign in as %(email)s with the password %(password)s (shown once; `sucesso user add` makes "
                      "more users)", email=f"[bold]{admin[0]}[/]", password=f"[bold]{admin[1]}[/]"))

@@ -11,17 +11,19 @@ def babel_locale(locale: str | None) -> str:
     return LOCALES.get(locale or "pt_BR", "pt_BR")
 
 
-def format_value(value, unit: str, locale: str = "pt_BR", currency: str = "BRL") -> str:
-    """`R$ 1.234,56` / `$1,234.56`, `6,3%` / `6.3%`; an undefined value is an em dash."""
+PATTERNS = {"rate": "#,##0.0%", "count": "#,##0", "hours": "#,##0.##", "days": "#,##0.##", "number": "#,##0.##"}
+
+
+def format_value(value, unit: str, locale: str = "pt_BR", currency: str = "BRL", pattern: str | None = None) -> str:
+    """`R$ 1.234,56` / `$1,234.56`, `6,3%` / `6.3%`; an undefined value is an em dash. `pattern`
+    (Babel's: "0.000", "+#,##0;-#,##0", "#,##0%") changes a number's or a rate's digits."""
     if value is None:
         return "—"
     loc = babel_locale(locale)
     if unit == "money":
         return format_currency(value, currency, locale=loc)
     if unit == "rate":
-        return format_percent(value, "#,##0.0%", locale=loc)
-    if unit == "count":
-        return format_decimal(value, "#,##0", locale=loc)
-    if unit in ("hours", "days", "number"):
-        return format_decimal(value, "#,##0.##", locale=loc)
+        return format_percent(value, pattern or PATTERNS[unit], locale=loc)
+    if unit in PATTERNS:
+        return format_decimal(value, pattern or PATTERNS[unit], locale=loc)
     return str(value)

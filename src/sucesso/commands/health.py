@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import numbers
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
+from sucesso.cli import DbOption, JsonOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.formatting import format_value
+from sucesso.i18n import N_
 
-health_app = typer.Typer(help="Health scores: why each is what it is, history, model, backtest.",
+health_app = typer.Typer(help=help_("Health scores: why each is what it is, history, model, backtest."),
                          invoke_without_command=True)
 app.add_typer(health_app, name="health")
 
 BAND_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green", "missing": "dim"}
-ModelOption = Annotated[str | None, typer.Option("--model", help="A model file to use instead of the workspace's.")]
+ModelOption = Annotated[str | None, typer.Option("--model", help=help_(
+    "A model file to use instead of the workspace's."))]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help=help_(
+    "Date, YYYY-MM-DD (default: today, or when the data ends)."))]
+SIGNED = "+#,##0;-#,##0"  # a change of score: +3, -12
 
 
 def parse_day(text: str | None) -> dt.date | None:
@@ -43,31 +50,28 @@ def read_model(path: str | None):
         raise fail("the model file has problems:\n%(problems)s", problems=exc) from None
 
 
-@health_app.callback()
+@health_app.callback(help=help_(
+    "Per customer: the score, its band, each component and what changed since --since days ago."))
 def health_command(
     ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date, YYYY-MM-DD (default: today, or when the "
-                                                             "data ends).")] = None,
-    account: Annotated[str | None, typer.Option(help="One account: every component and reason.")] = None,
-    band: Annotated[str | None, typer.Option(help="Only this band (red, yellow, green).")] = None,
-    since: Annotated[int, typer.Option(help="Compare with the score this many days earlier.", min=1)] = 30,
-    limit: Annotated[int, typer.Option(help="Rows to print (JSON has them all).", min=1)] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    lang: Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")] = None,
+    as_of: AsOfOption = None,
+    account: Annotated[str | None, typer.Option(help=help_("One account: every component and reason."))] = None,
+    band: Annotated[str | None, typer.Option(help=help_("Only this band (red, yellow, green)."))] = None,
+    since: Annotated[int, typer.Option(help=help_("Compare with the score this many days earlier."), min=1)] = 30,
+    limit: Annotated[int, typer.Option(help=help_("Rows to print (JSON has them all)."), min=1)] = 30,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
     model: ModelOption = None,
     db: DbOption = None,
 ) -> None:
-    """Per customer: the score, its band, each component and what changed since --since days ago."""
     if ctx.invoked_subcommand is not None:
         return
     from sucesso.health.report import health_report
-    from sucesso.store import get_setting
 
     with workspace(db) as store:
         tr = cli_gettext(store, lang)
-        locale = lang or get_setting(store, "locale")
         try:
-            report = health_report(store, parse_day(as_of), since, account, band, read_model(model), locale)
+            report = health_report(store, parse_day(as_of), since, account, band, read_model(model), tr.language)
         except LookupError as exc:
             raise fail(str(exc).strip('"')) from None
     if as_json:
@@ -88,18 +92,18 @@ def print_accounts(report: dict, limit: int, tr) -> None:
     table = Table(title=tr("Health on %(as_of)s (model %(model)s), worst first; change since %(since)s",
                            as_of=report["as_of"], model=report["model"], since=report["since"]),
                   title_justify="left")
-    for column in ("account", "name", "score", "band", "change", "what changed"):
+    for column in (N_("account"), N_("name"), N_("score"), N_("band"), N_("change"), N_("what changed")):
         table.add_column(tr(column), justify="right" if column in ("score", "change") else "left")
     for a in rows[:limit]:
-        change = "" if a["change"] is None else f"{a['change']:+.0f}"
-        table.add_row(a["account_id"], a["name"] or "", f"{a['rounded']:.0f}", band_text(a["band"], tr), change,
-                      "; ".join(a["changes"][:3]))
+        change = "" if a["change"] is None else format_value(a["change"], "number", tr.language, pattern=SIGNED)
+        table.add_row(a["account_id"], a["name"] or "", format_value(a["rounded"], "count", tr.language),
+                      band_text(a["band"], tr), change, "; ".join(a["changes"][:3]))
     out.print(table)
     counts = {}
     for a in rows:
         counts[a["band"]] = counts.get(a["band"], 0) + 1
     mix = ", ".join(f"{band_text(b, tr)} {n}" for b, n in counts.items())
-    out.print(tr("%(count)s customers: %(mix)s", count=len(rows), mix=mix)
+    out.print(tr("%(count)s customers: %(mix)s", count=format_value(len(rows), "count", tr.language), mix=mix)
               + (tr(" (first %(limit)s shown; --limit, --band or --json for more)", limit=limit)
                  if len(rows) > limit else ""))
 
@@ -108,35 +112,40 @@ def print_account(report: dict, tr) -> None:
     a = report["accounts"][0]
     out.print(tr("%(name)s (%(account_id)s) on %(as_of)s: score %(score)s %(band)s, model %(model)s",
                  name=f"[bold]{a['name']}[/]", account_id=a["account_id"], as_of=report["as_of"],
-                 score=f"[bold]{a['rounded']:.0f}[/]", band=band_text(a["band"], tr), model=a["model"])
+                 score=f"[bold]{format_value(a['rounded'], 'count', tr.language)}[/]", band=band_text(a["band"], tr),
+                 model=a["model"])
               + ("" if a["change"] is None else
-                 tr(", %(change)s since %(since)s", change=f"{a['change']:+.0f}", since=report["since"])))
+                 tr(", %(change)s since %(since)s", change=format_value(a["change"], "number", tr.language,
+                                                                        pattern=SIGNED), since=report["since"])))
     table = Table(title_justify="left")
-    for column in ("component", "score", "weight", "points", "signals"):
+    for column in (N_("component"), N_("score"), N_("weight"), N_("points"), N_("signals")):
         table.add_column(tr(column), justify="left" if column in ("component", "signals") else "right")
     for c in a["components"]:
         signals = ", ".join(f"{k}={short_value(v, tr)}" for k, v in c["signals"].items())
-        table.add_row(c["name"], tr("missing") if c["missing"] else f"{c['score']:.0f}", f"{c['weight']:.0%}",
-                      f"{c['contribution']:.1f}", signals)
+        table.add_row(c["name"], tr("missing") if c["missing"] else format_value(c["score"], "count", tr.language),
+                      format_value(c["weight"], "rate", tr.language, pattern="#,##0%"),
+                      format_value(c["contribution"], "number", tr.language, pattern="#,##0.0"), signals)
     out.print(table)
     for sentence in a["changes"]:
         out.print(f"• {sentence}")
 
 
 def short_value(value, tr) -> str:
-    """A signal or feature value as the tables show it: 0.25, 3, or missing."""
+    """A signal or feature value as the tables show it: 0.25 (0,25), 3, or missing."""
     if value is None:
         return tr("missing")
-    return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    return format_value(value, "number", tr.language) if isinstance(value, float) else str(value)
 
 
-@health_app.command("history")
+@health_app.command("history", help=help_(
+    "Compute and keep the daily score of every customer (replacing the days already kept)."))
 def history_command(
-    start: Annotated[str | None, typer.Option("--from", help="First day (default: when the data starts).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today, or when the data ends).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help=help_(
+        "First day (default: when the data starts)."))] = None,
+    end: Annotated[str | None, typer.Option("--to", help=help_(
+        "Last day (default: today, or when the data ends)."))] = None,
     db: DbOption = None,
 ) -> None:
-    """Compute and keep the daily score of every customer (replacing the days already kept)."""
     from sucesso.health.history import compute_history, default_as_of, first_day
 
     with workspace(db) as store:
@@ -149,18 +158,18 @@ def history_command(
                            last=last)) as status:
             rows = compute_history(store, first, last,
                                    on_progress=lambda d: status.update(tr("scored up to %(day)s…", day=d)))
-    out.print(tr("health history kept: %(rows)s scores, %(first)s to %(last)s", rows=f"{rows:,}", first=first,
-                 last=last))
+    out.print(tr("health history kept: %(rows)s scores, %(first)s to %(last)s",
+                 rows=format_value(rows, "count", tr.language), first=first, last=last))
 
 
-@health_app.command("trend")
+@health_app.command("trend", help=help_(
+    "The kept history over time: the band mix of all customers, or one account's score."))
 def trend_command(
-    account: Annotated[str | None, typer.Option(help="One account's score over time.")] = None,
-    every: Annotated[int, typer.Option(help="Days between the rows shown.", min=1)] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    account: Annotated[str | None, typer.Option(help=help_("One account's score over time."))] = None,
+    every: Annotated[int, typer.Option(help=help_("Days between the rows shown."), min=1)] = 30,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """The kept history over time: the band mix of all customers, or one account's score."""
     from sucesso.health.history import trend
 
     with workspace(db) as store:
@@ -178,18 +187,28 @@ def trend_command(
     for column in rows.columns:
         table.add_column(str(column), justify="left" if column in ("as_of", "band") else "right")
     for row in rows.itertuples(index=False):
-        table.add_row(*[band_text(v, tr) if v in BAND_STYLE else (f"{v:.1f}" if isinstance(v, float) else str(v))
-                        for v in row])
+        table.add_row(*[trend_cell(v, tr) for v in row])
     out.print(table)
 
 
-@health_app.command("model")
+def trend_cell(value, tr) -> str:
+    """A band coloured, a score with one decimal, a count of customers, a day."""
+    if value in BAND_STYLE:
+        return band_text(value, tr)
+    if isinstance(value, float):
+        return format_value(value, "number", tr.language, pattern="#,##0.0")
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return format_value(value, "count", tr.language)
+    return str(value)
+
+
+@health_app.command("model", help=help_(
+    "Print the model in use, or adopt a model file (then recompute the history you keep)."))
 def model_command(
-    path: Annotated[str | None, typer.Argument(help="A model file to adopt (checked first).")] = None,
-    default: Annotated[bool, typer.Option("--default", help="Go back to the shipped default model.")] = False,
+    path: Annotated[str | None, typer.Argument(help=help_("A model file to adopt (checked first)."))] = None,
+    default: Annotated[bool, typer.Option("--default", help=help_("Go back to the shipped default model."))] = False,
     db: DbOption = None,
 ) -> None:
-    """Print the model in use, or adopt a model file (then recompute the history you keep)."""
     from sucesso.health.history import adopt_model, workspace_model
     from sucesso.health.model import load_model
 
@@ -204,9 +223,8 @@ def model_command(
                  name=chosen.name))
 
 
-@health_app.command("signals")
+@health_app.command("signals", help=help_("The signals a model file can read, and what each means."))
 def signals_command() -> None:
-    """The signals a model file can read, and what each means."""
     from sucesso.health.signals import SIGNALS
 
     tr = cli_gettext()
@@ -219,15 +237,15 @@ def signals_command() -> None:
     out.print(table)
 
 
-@health_app.command("backtest")
+@health_app.command("backtest", help=help_(
+    "Would the model have foreseen churn? Churn rate per band and AUC on past dates (and a --model file beside "
+    "the workspace's, on the same dates)."))
 def backtest_command(
     model: ModelOption = None,
-    horizon: Annotated[int, typer.Option(help="Days after each date in which a churn counts.", min=1)] = 90,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    horizon: Annotated[int, typer.Option(help=help_("Days after each date in which a churn counts."), min=1)] = 90,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Would the model have foreseen churn? Churn rate per band and AUC on past dates (and a
-    --model file beside the workspace's, on the same dates)."""
     from sucesso.health.backtest import backtest
     from sucesso.health.history import workspace_model
 
@@ -243,8 +261,8 @@ def backtest_command(
         return
     first = results[0]
     out.print(tr("Backtest on %(count)s dates (%(first)s to %(last)s): churn in the next %(days)s days of the "
-                 "customers in each band", count=len(first.dates), first=first.dates[0], last=first.dates[-1],
-                 days=horizon))
+                 "customers in each band", count=format_value(len(first.dates), "count", tr.language),
+                 first=first.dates[0], last=first.dates[-1], days=horizon))
     table = Table(title_justify="left")
     table.add_column(tr("model"))
     table.add_column("AUC", justify="right")
@@ -252,7 +270,10 @@ def backtest_command(
     for b in bands:
         table.add_column(tr("%(band)s: churn (n)", band=tr(b)), justify="right")
     for r in results:
-        rates = {row["band"]: f"{row['churn_rate']:.1%} ({row['accounts']:,})" for row in r.bands.to_dict("records")}
-        table.add_row(r.model, "—" if r.auc is None else f"{r.auc:.3f}", *[rates.get(b, "—") for b in bands])
+        rates = {row["band"]: f"{format_value(row['churn_rate'], 'rate', tr.language)} "
+                              f"({format_value(row['accounts'], 'count', tr.language)})"
+                 for row in r.bands.to_dict("records")}
+        table.add_row(r.model, format_value(r.auc, "number", tr.language, pattern="0.000"),
+                      *[rates.get(b, "—") for b in bands])
     out.print(table)
     out.print(tr("AUC: the chance a customer who churned scored below one who stayed (0.5 is a coin toss)."))

@@ -8,34 +8,32 @@ import json
 from typing import Annotated
 
 import typer
-from babel.numbers import format_decimal
 from rich import box
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
-from sucesso.formatting import babel_locale, format_value
-from sucesso.store import get_setting
+from sucesso.cli import DbOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.formatting import format_value
+from sucesso.i18n import N_
 
-forecast_app = typer.Typer(help="Forecasts from a workspace's history.", no_args_is_help=True)
+forecast_app = typer.Typer(help=help_("Forecasts from a workspace's history."), no_args_is_help=True)
 app.add_typer(forecast_app, name="forecast")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shares as fractions, undefined as null).")]
-LangOption = Annotated[str | None, typer.Option(help="pt_BR or en (default: the workspace's).")]
+JsonOption = Annotated[bool, typer.Option("--json", help=help_(
+    "Print JSON (shares as fractions, undefined as null)."))]
 
 
 def print_json(payload: dict) -> None:
     print(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
-@app.command("survival")
+@app.command("survival", help=help_("Kaplan–Meier survival of each account's first life, overall and per group."))
 def survival_command(
-    by: Annotated[str | None, typer.Option(help="segment, plan, touch_model, csm or country.")] = None,
-    unit: Annotated[str, typer.Option(help="months or days.")] = "months",
+    by: Annotated[str | None, typer.Option(help=help_("segment, plan, touch_model, csm or country."))] = None,
+    unit: Annotated[str, typer.Option(help=help_("months or days."))] = "months",
     as_json: JsonOption = False,
     lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
-    """Kaplan–Meier survival of each account's first life, overall and per group."""
     from sucesso.insight.survival import survival_curves
 
     with workspace(db) as store:
@@ -44,11 +42,10 @@ def survival_command(
             curves = survival_curves(store, by, unit)
         except ValueError as exc:
             raise fail(str(exc)) from None
-        locale = lang or get_setting(store, "locale")
     if as_json:
         print_json({"unit": unit, "by": by, "curves": [c.as_dict() for c in curves]})
         return
-    print_curves(curves, by, unit, locale, tr)
+    print_curves(curves, by, unit, tr.language, tr)
 
 
 def print_curves(curves, by: str | None, unit: str, locale: str, tr) -> None:
@@ -72,7 +69,7 @@ def print_curves(curves, by: str | None, unit: str, locale: str, tr) -> None:
 
 
 def number(value: float, locale: str | None, pattern: str = "#,##0.###") -> str:
-    return format_decimal(value, pattern, locale=babel_locale(locale))
+    return format_value(value, "number", locale, pattern=pattern)
 
 
 def parse_survivors(text: str) -> list[int]:
@@ -83,34 +80,35 @@ def parse_survivors(text: str) -> list[int]:
                    text=text) from None
 
 
-@forecast_app.command("retention")
+@forecast_app.command("retention", help=help_(
+    "Fit the shifted-beta-geometric model (Fader & Hardie) to survivor counts and project retention."))
 def forecast_retention_command(
-    survivors: Annotated[str | None, typer.Option(
-        help="Survivor counts n_0,n_1,… of one cohort, instead of the workspace's cohorts.")] = None,
-    cohort: Annotated[str | None, typer.Option(
-        help="Fit on this cohort of first paid month, YYYY-MM (default: pool the cohorts).")] = None,
-    months: Annotated[int, typer.Option(
-        help="When pooling: the months to fit on; every cohort followed that long is pooled.", min=2)] = 12,
-    periods: Annotated[int | None, typer.Option(
-        help="Project up to this period (default: the observed ones + 12).", min=1)] = None,
-    discount: Annotated[float | None, typer.Option(
-        help="Discount rate per period for the DERL, e.g. 0.01.")] = None,
+    survivors: Annotated[str | None, typer.Option(help=help_(
+        "Survivor counts n_0,n_1,… of one cohort, instead of the workspace's cohorts."))] = None,
+    cohort: Annotated[str | None, typer.Option(help=help_(
+        "Fit on this cohort of first paid month, YYYY-MM (default: pool the cohorts)."))] = None,
+    months: Annotated[int, typer.Option(help=help_(
+        "When pooling: the months to fit on; every cohort followed that long is pooled."), min=2)] = 12,
+    periods: Annotated[int | None, typer.Option(help=help_(
+        "Project up to this period (default: the observed ones + 12)."), min=1)] = None,
+    discount: Annotated[float | None, typer.Option(help=help_(
+        "Discount rate per period for the DERL, e.g. 0.01."))] = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
-    """Fit the shifted-beta-geometric model (Fader & Hardie) to survivor counts and project retention."""
     from sucesso.insight.forecast import fit_sbg, project, workspace_survivors
 
+    tr = cli_gettext(None, lang)
     if survivors is not None and cohort is not None:
         raise fail("give --survivors or --cohort, not both")
     try:
         if survivors is not None:
-            source, counts, locale = "the survivors given", parse_survivors(survivors), lang
+            source, counts = tr("the survivors given"), parse_survivors(survivors)
         else:
             with workspace(db) as store:
-                source, counts = workspace_survivors(store, cohort, months)
-                locale = lang or get_setting(store, "locale")
+                tr = cli_gettext(store, lang)
+                source, counts = workspace_survivors(store, cohort, months, tr.language)
         fit = fit_sbg(counts)
         projection = project(fit, periods or fit.periods + 12, discount)
     except ValueError as exc:
@@ -118,32 +116,36 @@ def forecast_retention_command(
     if as_json:
         print_json({"source": source, **projection.as_dict()})
         return
-    print_projection(projection, source, locale)
+    print_projection(projection, source, tr)
 
 
-def print_projection(projection, source: str, locale: str | None) -> None:
+def print_projection(projection, source: str, tr) -> None:
     """The fit, the lifetimes, then observed and projected survivors per period."""
-    fit = projection.fit
+    fit, locale = projection.fit, tr.language
 
     def one_decimal(value: float) -> str:
         return number(value, locale, "#,##0.0")
 
-    out.print(f"sBG retention fit on {source}: α = {number(fit.alpha, locale)}, β = {number(fit.beta, locale)}, "
-              f"log-likelihood = {one_decimal(fit.log_likelihood)} ({fit.periods} periods)", highlight=False)
+    out.print(tr("sBG retention fit on %(source)s: α = %(alpha)s, β = %(beta)s, log-likelihood = %(ll)s "
+                 "(%(periods)s periods)", source=source, alpha=number(fit.alpha, locale),
+                 beta=number(fit.beta, locale), ll=one_decimal(fit.log_likelihood), periods=fit.periods),
+              highlight=False)
     if fit.at_limit:
-        out.print("note: α or β ran to the edge of the search (e^±12), so the counts do not pin them down — "
-                  "typically churn looks the same for every customer "
-                  f"({format_value(1 - projection.retention[1], 'rate', locale)} a period). "
-                  "Read the projection rather than α and β.", highlight=False)
+        out.print(tr("note: α or β ran to the edge of the search (e^±12), so the counts do not pin them down — "
+                     "typically churn looks the same for every customer (%(churn)s a period). Read the projection "
+                     "rather than α and β.", churn=format_value(1 - projection.retention[1], "rate", locale)),
+                  highlight=False)
     lifetime = projection.expected_lifetime
-    out.print(f"expected lifetime: {one_decimal(lifetime)} periods" if lifetime is not None else
-              "expected lifetime: infinite (α ≤ 1: the mean diverges; --discount gives the DERL)", highlight=False)
+    out.print(tr("expected lifetime: %(periods)s periods", periods=one_decimal(lifetime)) if lifetime is not None else
+              tr("expected lifetime: infinite (α ≤ 1: the mean diverges; --discount gives the DERL)"), highlight=False)
     if projection.derl is not None:
-        out.print(f"discounted expected residual lifetime (DERL) at {format_value(projection.discount, 'rate', locale)}"
-                  f" a period: {one_decimal(projection.derl)} periods", highlight=False)
-    table = Table(title="survivors per period", title_justify="left")
-    for name in ("period", "observed", "projected", "retention S(t)", "retention rate r(t)"):
-        table.add_column(name, justify="right")
+        out.print(tr("discounted expected residual lifetime (DERL) at %(rate)s a period: %(periods)s periods",
+                     rate=format_value(projection.discount, "rate", locale), periods=one_decimal(projection.derl)),
+                  highlight=False)
+    table = Table(title=tr("survivors per period"), title_justify="left")
+    for name in (N_("period"), N_("observed"), N_("projected"), N_("retention S(t)"),
+                 N_("retention rate r(t)")):
+        table.add_column(tr(name), justify="right")
     for t, (s, n, r) in enumerate(zip(projection.retention, projection.survivors, projection.retention_rate,
                                       strict=True)):
         observed = format_value(fit.survivors[t], "count", locale) if t <= fit.periods else ""

@@ -8,12 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
+from sucesso.cli import DbOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.i18n import N_
 
-user_app = typer.Typer(help="Users of the web app and their roles (admin, manager, csm, viewer).",
+user_app = typer.Typer(help=help_("Users of the web app and their roles (admin, manager, csm, viewer)."),
                        no_args_is_help=True)
-token_app = typer.Typer(help="API tokens (Authorization: Bearer …), scoped read, ingest or admin.",
+token_app = typer.Typer(help=help_("API tokens (Authorization: Bearer …), scoped read, ingest or admin."),
                         no_args_is_help=True)
+EmailArgument = Annotated[str, typer.Argument(help=help_("The user's email."))]
+RoleArgument = Annotated[str, typer.Argument(help=help_("admin, manager, csm or viewer."))]
+GenerateOption = Annotated[bool, typer.Option("--generate", help=help_("Generate a password and print it once."))]
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 
@@ -31,18 +35,17 @@ def _choose_password(password: str | None, generate: bool) -> tuple[str, bool]:
     return typer.prompt(cli_gettext()("password"), hide_input=True, confirmation_prompt=True), False
 
 
-@user_app.command("add")
+@user_app.command("add", help=help_("Add a user who can sign in to the web app."))
 def user_add(
-    email: Annotated[str, typer.Argument(help="Their email: what they sign in with.")],
-    role: Annotated[str, typer.Option(help="admin, manager, csm or viewer.")],
-    name: Annotated[str | None, typer.Option(help="Their name (default: the email's first part).")] = None,
-    csm_id: Annotated[str | None, typer.Option("--csm-id", help="Their csm_id in the csms table (a csm's "
-                                                                "portfolio).")] = None,
-    password: Annotated[str | None, typer.Option(help="Their password (default: asked twice).")] = None,
-    generate: Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")] = False,
+    email: Annotated[str, typer.Argument(help=help_("Their email: what they sign in with."))],
+    role: Annotated[str, typer.Option(help=help_("admin, manager, csm or viewer."))],
+    name: Annotated[str | None, typer.Option(help=help_("Their name (default: the email's first part)."))] = None,
+    csm_id: Annotated[str | None, typer.Option("--csm-id", help=help_(
+        "Their csm_id in the csms table (a csm's portfolio)."))] = None,
+    password: Annotated[str | None, typer.Option(help=help_("Their password (default: asked twice)."))] = None,
+    generate: GenerateOption = False,
     db: DbOption = None,
 ) -> None:
-    """Add a user who can sign in to the web app."""
     from sucesso.web.users import UserError, create_user
 
     chosen, generated = _choose_password(password, generate)
@@ -57,15 +60,14 @@ def user_add(
         out.print(tr("password (shown once): %(password)s", password=chosen), highlight=False, markup=False)
 
 
-@user_app.command("list")
+@user_app.command("list", help=help_("Every user, their role and whether they may sign in."))
 def user_list(db: DbOption = None) -> None:
-    """Every user, their role and whether they may sign in."""
     from sucesso.web.users import list_users
 
     with workspace(db) as store:
         tr = cli_gettext(store)
         rows = list_users(store)
-    table = Table(*map(tr, ("email", "name", "role")), "csm_id", tr("active"), tr("created"))
+    table = Table(*map(tr, (N_("email"), N_("name"), N_("role"))), "csm_id", tr("active"), tr("created"))
     for row in rows:
         u = row.user
         table.add_row(u.email, u.name, u.role, u.csm_id or "", tr("yes") if row.active else tr("no"),
@@ -88,42 +90,38 @@ def _change(db: str | None, email: str, change) -> tuple[str, object]:
     return user.email, tr
 
 
-@user_app.command("set-role")
-def user_set_role(email: str, role: Annotated[str, typer.Argument(help="admin, manager, csm or viewer.")],
-                  db: DbOption = None) -> None:
-    """Change a user's role."""
+@user_app.command("set-role", help=help_("Change a user's role."))
+def user_set_role(email: EmailArgument, role: RoleArgument, db: DbOption = None) -> None:
     from sucesso.web.users import set_role
 
     who, tr = _change(db, email, lambda store, user: set_role(store, user.user_id, role))
     out.print(tr("%(email)s is now %(role)s", email=who, role=role), highlight=False)
 
 
-@user_app.command("deactivate")
-def user_deactivate(email: str, db: DbOption = None) -> None:
-    """Stop a user signing in: their sessions end and their tokens stop working."""
+@user_app.command("deactivate", help=help_(
+    "Stop a user signing in: their sessions end and their tokens stop working."))
+def user_deactivate(email: EmailArgument, db: DbOption = None) -> None:
     from sucesso.web.users import set_active
 
     who, tr = _change(db, email, lambda store, user: set_active(store, user.user_id, False))
     out.print(tr("%(email)s is deactivated", email=who), highlight=False)
 
 
-@user_app.command("activate")
-def user_activate(email: str, db: DbOption = None) -> None:
-    """Let a deactivated user sign in again."""
+@user_app.command("activate", help=help_("Let a deactivated user sign in again."))
+def user_activate(email: EmailArgument, db: DbOption = None) -> None:
     from sucesso.web.users import set_active
 
     who, tr = _change(db, email, lambda store, user: set_active(store, user.user_id, True))
     out.print(tr("%(email)s is active", email=who), highlight=False)
 
 
-@user_app.command("set-password")
+@user_app.command("set-password", help=help_("Set a user's password (for one who forgot theirs); their sessions end."))
 def user_set_password(
-    email: str,
-    password: Annotated[str | None, typer.Option(help="The new password (default: asked twice).")] = None,
-    generate: Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")] = False,
+    email: EmailArgument,
+    password: Annotated[str | None, typer.Option(help=help_("The new password (default: asked twice)."))] = None,
+    generate: GenerateOption = False,
     db: DbOption = None,
 ) -> None:
-    """Set a user's password (for one who forgot theirs); their sessions end."""
     from sucesso.web.users import set_password
 
     chosen, generated = _choose_password(password, generate)
@@ -133,14 +131,13 @@ def user_set_password(
         out.print(tr("password (shown once): %(password)s", password=chosen), highlight=False, markup=False)
 
 
-@token_app.command("create")
+@token_app.command("create", help=help_("Create an API token and print it once (only its hash is kept)."))
 def token_create(
-    email: Annotated[str, typer.Argument(help="The user the token acts as.")],
-    scope: Annotated[str, typer.Option(help="Comma-separated: read, ingest, admin.")] = "read",
-    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    email: Annotated[str, typer.Argument(help=help_("The user the token acts as."))],
+    scope: Annotated[str, typer.Option(help=help_("Comma-separated: read, ingest, admin."))] = "read",
+    name: Annotated[str, typer.Option(help=help_("What the token is for."))] = "cli",
     db: DbOption = None,
 ) -> None:
-    """Create an API token and print it once (only its hash is kept)."""
     from sucesso.web.users import UserError, create_token, user_by_email
 
     with workspace(db) as store:
@@ -154,10 +151,10 @@ def token_create(
     print(token)
 
 
-@token_app.command("list")
-def token_list(email: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+@token_app.command("list", help=help_(
+    "The tokens (never the secrets): owner, scopes, when last used, whether revoked."))
+def token_list(email: Annotated[str | None, typer.Argument(help=help_("Only this user's tokens."))] = None,
                db: DbOption = None) -> None:
-    """The tokens (never the secrets): owner, scopes, when last used, whether revoked."""
     from sucesso.web.users import UserError, list_tokens, user_by_email
 
     with workspace(db) as store:
@@ -168,7 +165,7 @@ def token_list(email: Annotated[str | None, typer.Argument(help="Only this user'
             raise fail(str(exc)) from None
     table = Table()
     table.add_column("id", no_wrap=True, min_width=20)  # whole, to be copied into `token revoke`
-    for column in ("user", "name", "scopes", "created", "last used", "revoked"):
+    for column in (N_("user"), N_("name"), N_("scopes"), N_("created"), N_("last used"), N_("revoked")):
         table.add_column(tr(column))
     for t in tokens:
         table.add_row(t.token_id, t.email, t.name, ",".join(t.scopes), f"{t.created_at:%Y-%m-%d}",
@@ -177,10 +174,9 @@ def token_list(email: Annotated[str | None, typer.Argument(help="Only this user'
     out.print(table)
 
 
-@token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see `sucesso token list`).")],
+@token_app.command("revoke", help=help_("Revoke a token for good."))
+def token_revoke(token_id: Annotated[str, typer.Argument(help=help_("The token's id (see `sucesso token list`)."))],
                  db: DbOption = None) -> None:
-    """Revoke a token for good."""
     from sucesso.web.users import UserError, revoke_token
 
     with workspace(db) as store:

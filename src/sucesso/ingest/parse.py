@@ -9,6 +9,7 @@ guessed: misreading `1.500` as 1.5 instead of 1500 would corrupt data silently.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
@@ -102,7 +103,9 @@ class Scratch:
         for skipped in sorted(p.row for p in source.malformed):
             numbers[numbers >= skipped] += 1
         if batches:
-            data = pa.Table.from_batches(batches).append_column("_row", pa.array(numbers))
+            data = pa.Table.from_batches(batches)
+            if "_row" not in data.column_names:  # else the source numbered its rows itself (ingest.sources)
+                data = data.append_column("_row", pa.array(numbers))
             if source.format in SPREADSHEETS and source.columns:
                 data = data.filter(functools.reduce(pc.or_, [pc.is_valid(data[c]) for c in source.columns]))
                 self.rows = data.num_rows
@@ -162,24 +165,43 @@ def detect_decimal(path: str, scratch: Scratch, sources: list[str]) -> str:
     return "dot"
 
 
-def detect_date_order(path: str, scratch: Scratch, sources: list[str]) -> str:
+def readings(value: str) -> set[str]:
+    """The orders ("dmy", "mdy") in which a slashed date such as 31/12/2024 is a day of the
+    calendar: one, both (01/02/2024) or none (32/13/2024, 31/02/2024)."""
+    a, b, rest = re.split(r"[/.-]", value, maxsplit=2)
+    digits = re.match(r"\d+", rest).group()
+    year = int(digits) if len(digits) > 2 else int(digits) + (2000 if int(digits) < 69 else 1900)  # as %y reads
+    found = set()
+    for order, (day, month) in (("dmy", (a, b)), ("mdy", (b, a))):
+        try:
+            dt.date(year, int(month), int(day))
+            found.add(order)
+        except ValueError:
+            pass
+    return found
+
+
+def detect_date_order(path: str, scratch: Scratch, sources: list[str]) -> tuple[str | None, str | None]:
+    """(the order, None) as the file's slashed dates show it — dmy when it has none — or (None, a
+    date that could be either) when every one could be day/month or month/day. A value that is
+    no date in either order (32/13/2024) is no evidence: it is reported on its row."""
     values = scratch.distinct_sample(sources, r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
-    day_first = month_first = None
+    seen: dict[frozenset, str] = {}
     for value in values:
-        a, b = (int(x) for x in re.split(r"[/.-]", value)[:2])
-        if a > 12 and day_first is None:
-            day_first = value
-        if b > 12 and month_first is None:
-            month_first = value
+        seen.setdefault(frozenset(readings(value)), value)
+    day_first, month_first = seen.get(frozenset({"dmy"})), seen.get(frozenset({"mdy"}))
     if day_first and month_first:
         raise RejectedFile(path, f"dates are written both day-first ({day_first!r}) and month-first "
                                  f"({month_first!r}); say which with --date-format dd/mm/yyyy|mm/dd/yyyy")
     if day_first or month_first:
-        return "dmy" if day_first else "mdy"
-    if values:
-        raise RejectedFile(path, f"a date like {values[0]!r} could be day/month or month/day; say which "
-                                 "with --date-format dd/mm/yyyy or mm/dd/yyyy")
-    return "dmy"
+        return ("dmy" if day_first else "mdy"), None
+    either = seen.get(frozenset({"dmy", "mdy"}))
+    return (None, either) if either else ("dmy", None)
+
+
+def ambiguous_dates(path: str, example: str) -> RejectedFile:
+    return RejectedFile(path, f"a date like {example!r} could be day/month or month/day; say which with "
+                              "--date-format dd/mm/yyyy or mm/dd/yyyy")
 
 
 # -- conversion expressions ------------------------------------------------------------
@@ -237,12 +259,17 @@ def conversion(col: Column, src: str, is_text: bool, loc: Locale) -> str:
     return text
 
 
+DATES = {  # what a date column expects, by the file's order of day and month (None: not known)
+    "dmy": "a date like 31/12/2024 or 2024-12-31", "mdy": "a date like 12/31/2024 or 2024-12-31",
+    "ymd": "a date like 2024-12-31", None: "a date as dd/mm/yyyy or mm/dd/yyyy, or yyyy-mm-dd",
+}
+
+
 def expected_for(col: Column, loc: Locale) -> str:
     if col.type == "decimal":
         return "an amount like 1.234,56" if loc.decimal == "comma" else "an amount like 1234.56"
     if col.type in TEMPORAL:
-        local = "31/12/2024" if (loc.date_order or "dmy") == "dmy" else "12/31/2024"
-        return f"a date like {local} or 2024-12-31 (optionally with a time)"
+        return f"{DATES[loc.date_order]} (optionally with a time)"
     return EXPECTED.get(col.type, col.type)
 
 
@@ -259,8 +286,9 @@ def convert(path: str, scratch: Scratch, table: Table, mapping: dict[str, str], 
     numeric, temporal = needs_locale(table, mapping, text)
     if loc.decimal is None:
         loc.decimal = detect_decimal(path, scratch, numeric)
+    either = None
     if loc.date_order is None:
-        loc.date_order = detect_date_order(path, scratch, temporal)
+        loc.date_order, either = detect_date_order(path, scratch, temporal)
     selects = ["_row"]
     for src, name in mapping.items():
         selects.append(f"{conversion(table.column(name), src, src in text, loc)} AS {quote(name)}")
@@ -278,4 +306,8 @@ def convert(path: str, scratch: Scratch, table: Table, mapping: dict[str, str], 
             f"ORDER BY r._row"
         ).fetchall()
         problems += [Problem(path, row, src, value, expected_for(col, loc)) for row, value in failed]
+    if either:  # the order is needed too; said beside the rows' problems, or alone
+        if not problems:
+            raise ambiguous_dates(path, either)
+        problems.append(ambiguous_dates(path, either).problem)
     return problems

@@ -88,14 +88,47 @@ def needing_attention(accounts: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
 
 def moved(store, month: str, move: str) -> list[str]:
     """The accounts whose MRR made `move` in `month` (YYYY-MM) — new, reactivation, expansion,
-    contraction or churn, exactly as the MRR movement KPIs count them (metrics/mrr.py) — the
-    accounts behind a bar of the movements chart."""
+    contraction or churn, or several of them comma-separated ("contraction,churn"), exactly as the
+    MRR movement KPIs count them (metrics/mrr.py) — the accounts behind a bar of the movements
+    chart, or a point of a churn or retention rate."""
+    import functools
+    import operator
+
     from sucesso.metrics.mrr import MOVES, account_periods, moves
     from sucesso.metrics.periods import parse_month, periods
 
-    if move not in MOVES:
-        raise ValueError(f"a movement is one of {', '.join(MOVES)}, not {move!r}")
+    chosen = move.split(",")
+    if unknown := [m for m in chosen if m not in MOVES]:
+        raise ValueError(f"a movement is one of {', '.join(MOVES)}, not {unknown[0]!r}")
     first = parse_month(month)
     with Context(store.ibis(), periods(first, first)) as ctx:
         m = account_periods(ctx)
-        return sorted(store.ibis().execute(m.filter(moves(m)[move]).select("account_id"))["account_id"])
+        made = functools.reduce(operator.or_, (moves(m)[c] for c in chosen))
+        return sorted(store.ibis().execute(m.filter(made).select("account_id"))["account_id"])
+
+
+ACTIVITIES = {  # what an account can do in a month: the table, its instant, and which of its rows
+    "nps": ("survey_responses", "answered_at", "survey = 'nps'"),
+    "csat": ("survey_responses", "answered_at", "survey = 'csat'"),
+    "ces": ("survey_responses", "answered_at", "survey = 'ces'"),
+    "tickets": ("tickets", "opened_at", "TRUE"),
+    "resolved": ("tickets", "resolved_at", "TRUE"),
+    "usage": ("usage_events", "occurred_at", "TRUE"),
+    "signup": ("accounts", "created_at", "TRUE"),
+}
+
+
+def active(store, month: str, activity: str) -> list[str]:
+    """The accounts that did `activity` in `month` (YYYY-MM): answered an NPS, CSAT or CES
+    survey, opened a ticket or had one resolved, used the product, signed up — the accounts
+    behind a point of the satisfaction, support and adoption KPIs of that month."""
+    from sucesso.metrics.periods import add_months, parse_month
+
+    if activity not in ACTIVITIES:
+        raise ValueError(f"an activity is one of {', '.join(ACTIVITIES)}, not {activity!r}")
+    table, at, which = ACTIVITIES[activity]
+    first = parse_month(month)
+    start, end = (dt.datetime.combine(day, dt.time()) for day in (first, add_months(first, 1)))
+    rows = store.fetchall(f"SELECT DISTINCT account_id FROM {table} WHERE {at} >= ? AND {at} < ? AND {which} "
+                          "ORDER BY account_id", (start, end))
+    return [r[0] for r in rows]

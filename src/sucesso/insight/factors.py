@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
+from sucesso.i18n import N_, gettext_for
 from sucesso.insight.lives import lives
 from sucesso.metrics.api import data_end
 
@@ -83,8 +84,10 @@ class Behaviour:
     wording: str
     about: dict
 
-    def describe(self, k: int, days: int) -> str:
-        return self.wording.format(k=k, s="" if k == 1 else "s", **self.about) + f" in the first {days} days"
+    def describe(self, k: int, days: int, _=N_) -> str:
+        """The behaviour in words, in the language of the gettext `_` (English by default)."""
+        what = _(self.wording).format(k=k, s="" if k == 1 else "s", **self.about)
+        return _("{behaviour} in the first {days} days").format(behaviour=what, days=days)
 
 
 # ── the population and its outcome ───────────────────────────────────────────────────────────
@@ -128,13 +131,13 @@ def early_behaviours(store, days: int) -> tuple[list[Behaviour], pd.DataFrame]:
 
 def _behaviours(catalogue: pd.DataFrame, milestones: list[str]) -> list[Behaviour]:
     return [
-        *(Behaviour(f"milestone:{m}", "yes_no", "Reached {milestone}", {"milestone": m}) for m in milestones),
-        Behaviour("key_features", "count", "Used ≥ {k} key feature{s}", {"measure": "key_features"}),
-        *(Behaviour(f"feature:{f.event}", "count", "Used {feature} ≥ {k} time{s}",
+        *(Behaviour(f"milestone:{m}", "yes_no", N_("Reached {milestone}"), {"milestone": m}) for m in milestones),
+        Behaviour("key_features", "count", N_("Used ≥ {k} key feature{s}"), {"measure": "key_features"}),
+        *(Behaviour(f"feature:{f.event}", "count", N_("Used {feature} ≥ {k} time{s}"),
                     {"feature": f.name, "event": f.event}) for f in catalogue.itertuples()),
-        Behaviour("active_users", "count", "≥ {k} active user{s}", {"measure": "active_users"}),
-        Behaviour("days_active", "count", "Active on ≥ {k} day{s}", {"measure": "days_active"}),
-        Behaviour("tickets", "count", "Opened ≥ {k} ticket{s}", {"measure": "tickets"}),
+        Behaviour("active_users", "count", N_("≥ {k} active user{s}"), {"measure": "active_users"}),
+        Behaviour("days_active", "count", N_("Active on ≥ {k} day{s}"), {"measure": "days_active"}),
+        Behaviour("tickets", "count", N_("Opened ≥ {k} ticket{s}"), {"measure": "tickets"}),
     ]
 
 
@@ -230,9 +233,9 @@ def best_threshold(counts: np.ndarray, retained: np.ndarray, min_accounts: int) 
     return int(candidates[int(np.argmax([score(k) for k in candidates]))])
 
 
-def factor(b: Behaviour, counts: np.ndarray, retained: np.ndarray, days: int, min_accounts: int) -> dict:
+def factor(b: Behaviour, counts: np.ndarray, retained: np.ndarray, days: int, min_accounts: int, _=N_) -> dict:
     k = best_threshold(counts, retained, min_accounts) if b.kind == "count" else 1
-    return {"behaviour": b.describe(k, days), "kind": b.kind, **b.about,
+    return {"behaviour": b.describe(k, days, _), "kind": b.kind, **b.about,
             "threshold": k if b.kind == "count" else None, "indicator": "leading",
             **compare(counts >= k, retained)}
 
@@ -246,9 +249,11 @@ def _defined(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def success_factors(store, days: int = 30, horizon: int = 180, min_accounts: int = 20) -> dict:
+def success_factors(store, days: int = 30, horizon: int = 180, min_accounts: int = 20, locale: str = "en") -> dict:
     """The success factors of the workspace (module docstring), as `sucesso factors --json`
-    prints them: ranked `factors`, and `too_few_accounts` (fewer than min_accounts on a side)."""
+    prints them: ranked `factors`, and `too_few_accounts` (fewer than min_accounts on a side);
+    behaviours and the outcome's definition worded in `locale`."""
+    _ = gettext_for(locale)
     end = data_end(store)
     if end is None:
         raise ValueError("the workspace has no subscriptions or invoices: no account has an outcome yet")
@@ -260,13 +265,14 @@ def success_factors(store, days: int = 30, horizon: int = 180, min_accounts: int
                          f"({end:%Y-%m-%d}): try a shorter --horizon")
     behaviours, table = early_behaviours(store, days)
     counts, ok = table.reindex(retained.index, fill_value=0), retained.to_numpy()
-    found = [factor(b, counts[b.column].to_numpy(), ok, days, min_accounts) for b in behaviours]
+    found = [factor(b, counts[b.column].to_numpy(), ok, days, min_accounts, _) for b in behaviours]
     enough = [min(f["with"]["accounts"], f["without"]["accounts"]) >= min_accounts for f in found]
     return _defined({
         "days": days, "horizon_days": horizon, "min_accounts": min_accounts, "data_end": f"{end:%Y-%m-%d}",
         "population": len(ok), "baseline_retention": float(ok.mean()),
         "outcome": {"name": f"retained_{horizon}d", "indicator": "lagging",
-                    "definition": f"still paying in the first paid life {horizon} days after it started"},
+                    "definition": _("still paying in the first paid life %(days)s days after it started",
+                                    days=horizon)},
         "factors": sorted((f for f, e in zip(found, enough, strict=True) if e), key=lambda f: -f["lift"]),
         "too_few_accounts": [f for f, e in zip(found, enough, strict=True) if not e],
     })

@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
+from sucesso.i18n import gettext_for
 from sucesso.insight.survival import MONTH_DAYS, first_lives
 from sucesso.metrics.periods import parse_month
 from sucesso.store import Store
@@ -185,14 +186,17 @@ def pooled_survivors(cohorts: dict[str, list[int]], months: int) -> tuple[list[s
     return pooled, [sum(cohorts[label][k] for label in pooled) for k in range(months + 1)]
 
 
-def workspace_survivors(store: Store, cohort: str | None = None, months: int = 12) -> tuple[str, list[int]]:
-    """What the counts are ("cohort 2024-03" / "24 cohorts pooled…") and the counts, n_0 first."""
+def workspace_survivors(store: Store, cohort: str | None = None, months: int = 12,
+                        locale: str = "en") -> tuple[str, list[int]]:
+    """What the counts are ("cohort 2024-03" / "24 cohorts pooled…", in `locale`) and the counts, n_0 first."""
+    _ = gettext_for(locale)
     cohorts = cohort_survivors(first_lives(store))
     if cohort is None:
         pooled, counts = pooled_survivors(cohorts, months)
-        return f"{len(pooled)} cohorts pooled ({pooled[0]} to {pooled[-1]}), months 0–{months}", counts
+        return _("%(count)s cohorts pooled (%(first)s to %(last)s), months 0–%(months)s", count=len(pooled),
+                 first=pooled[0], last=pooled[-1], months=months), counts
     label = f"{parse_month(cohort):%Y-%m}"
     if label not in cohorts:
         raise ValueError(f"no account started paying in {label}; the cohorts run from {min(cohorts)} to "
                          f"{max(cohorts)}")
-    return f"cohort {label}", cohorts[label]
+    return _("cohort %(month)s", month=label), cohorts[label]

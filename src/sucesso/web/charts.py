@@ -12,7 +12,11 @@ LAYOUT = dict(margin=dict(l=50, r=20, t=30, b=40), height=320, legend=dict(orien
 
 
 def figure_json(fig: go.Figure) -> str:
-    """The figure as JSON safe inside a <script> element."""
+    """The figure as JSON safe inside a <script> element. A figure whose points link somewhere
+    (customdata, followed by static/app.js) is hovered point by point: a unified hover reports
+    every trace's point of the month at once, and the click could not tell which one was meant."""
+    if any(trace.customdata is not None for trace in fig.data):
+        fig.update_layout(hovermode="closest")
     return fig.to_json().replace("</", "<\\/")
 
 
@@ -34,10 +38,12 @@ def bars(x: list, series: dict[str, list], title: str = "", stacked: bool = Fals
     return figure_json(fig)
 
 
-def waterfall(labels: list[str], values: list[float], title: str = "", separators: str = ".,") -> str:
-    """Start, the movements, end: the first and last are totals."""
+def waterfall(labels: list[str], values: list[float], title: str = "", separators: str = ".,",
+              links: list[str | None] | None = None) -> str:
+    """Start, the movements, end: the first and last are totals; `links`, one per bar (or None)."""
     measure = ["absolute", *["relative"] * (len(values) - 2), "total"]
-    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=measure, connector=dict(line=dict(color="#aab"))))
+    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=measure, connector=dict(line=dict(color="#aab")),
+                                 customdata=links))
     fig.update_layout(**{**LAYOUT, "hovermode": "closest"}, title=title, separators=separators, showlegend=False)
     return figure_json(fig)
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from sucesso.metrics.periods import parse_month
+from sucesso.metrics.targets import goal
 from sucesso.web import charts
 from sucesso.web.filters import Filters
 from sucesso.web.tables import plain
@@ -28,22 +31,28 @@ class Lines:
     below_zero: str | None = None
 
 
-def kpi_data(f: Filters, kpis: pd.DataFrame, cards: Iterable[tuple[str, str, str]], keys: Iterable[str]) -> dict:
+def kpi_data(f: Filters, kpis: pd.DataFrame, cards: Iterable[tuple[str, str, str]], keys: Iterable[str],
+             goals: pd.DataFrame | None = None) -> dict:
     """What every data page starts from: the months, each KPI's series, the last month's cards
-    ({key, label, unit, value}) — all read from the precomputed KPI table."""
+    ({key, label, unit, value}, and their target status with `goals`) — all read from the
+    precomputed KPI table."""
     keys = list(dict.fromkeys(keys))
     if kpis.empty:
         return {"filters": f, "period": None, "months": [], "series": {k: [] for k in keys}, "cards": []}
     return {"filters": f, "period": kpis["period"].iloc[-1], "months": list(kpis["period"]),
-            "series": {k: [plain(v) for v in kpis[k]] for k in keys}, "cards": last_values(kpis, cards)}
+            "series": {k: [plain(v) for v in kpis[k]] for k in keys}, "cards": last_values(kpis, cards, goals)}
 
 
-def last_values(kpis: pd.DataFrame, cards: Iterable[tuple[str, str, str]]) -> list[dict]:
-    """{key, label, unit, value} of the last month, per (key, label, unit)."""
+def last_values(kpis: pd.DataFrame, cards: Iterable[tuple[str, str, str]],
+                goals: pd.DataFrame | None = None) -> list[dict]:
+    """{key, label, unit, value} of the last month, per (key, label, unit); given `goals` (the
+    targets table), also {target, direction, status} against the target of that month."""
     if kpis.empty:
         return []
     last = kpis.iloc[-1]
-    return [{"key": k, "label": label, "unit": unit, "value": plain(last[k])} for k, label, unit in cards]
+    month = parse_month(last["period"])
+    return [{"key": k, "label": label, "unit": unit, "value": plain(last[k]),
+             **(goal(goals, k, last[k], month) if goals is not None else {})} for k, label, unit in cards]
 
 
 def chart_keys(charts_: Iterable[Lines]) -> list[str]:
@@ -75,6 +84,37 @@ def cached(workspace, key: tuple, compute: Callable[[], object]):
     return cache[key]
 
 
+# The accounts behind a KPI in a month, as a filter of the accounts page (pages/accounts.py): the
+# MRR movements the KPI is made of (?moved=, insight.accounts.moved) or what its accounts did that
+# month (?activity=, insight.accounts.active). The 12-month retention KPIs have no such list.
+EVERY_MOVE = "moved=new,reactivation,expansion,contraction,churn"
+ACCOUNTS_BEHIND = {
+    "mrr": EVERY_MOVE, "net_new_mrr": EVERY_MOVE, "quick_ratio": EVERY_MOVE,
+    "logo_churn_rate": "moved=churn", "gross_mrr_churn_rate": "moved=contraction,churn",
+    "net_mrr_churn_rate": "moved=reactivation,expansion,contraction,churn",
+    "nrr": "moved=expansion,contraction,churn", "grr": "moved=contraction,churn",
+    "nps": "activity=nps", "csat": "activity=csat", "csat_mean": "activity=csat", "ces": "activity=ces",
+    "ces_easy_share": "activity=ces", "tickets_per_customer": "activity=tickets",
+    "first_response_hours_median": "activity=tickets", "first_response_hours_p90": "activity=tickets",
+    "fcr": "activity=resolved", "resolution_hours_median": "activity=resolved",
+    "resolution_hours_p90": "activity=resolved", "activation_rate": "activity=signup",
+    "time_to_first_value_days_median": "activity=signup", "adoption_rate": "activity=usage",
+    "active_accounts": "activity=usage", "stickiness": "activity=usage", "seat_utilisation": "activity=usage",
+}
+
+
+def accounts_links(behind: str, months: list[str], segment: str = "") -> list[str]:
+    """Per month, the accounts page listing the accounts `behind` (a filter: "moved=churn") a
+    point of that month, within the page's segment."""
+    within = f"&{urlencode({'segment': segment})}" if segment else ""
+    return [f"/accounts?{behind}&month={m}{within}" for m in months]
+
+
+def kpi_links(key: str, months: list[str], segment: str = "") -> list[str] | None:
+    """The links of a KPI's points to the accounts behind them (None: no sensible list)."""
+    return accounts_links(ACCOUNTS_BEHIND[key], months, segment) if key in ACCOUNTS_BEHIND else None
+
+
 def _layout(fig: go.Figure, separators: str, percent: bool, right: bool) -> str:
     fig.update_layout(**charts.LAYOUT, separators=separators)
     if percent:
@@ -85,11 +125,12 @@ def _layout(fig: go.Figure, separators: str, percent: bool, right: bool) -> str:
 
 
 def line_figure(months: list, series: dict[str, list], names: dict[str, str], percent: bool = False,
-                right: Iterable[str] = (), separators: str = ".,", below_zero: str | None = None) -> str:
+                right: Iterable[str] = (), separators: str = ".,", below_zero: str | None = None,
+                links: dict[str, list] | None = None) -> str:
     """One line per KPI (`names`: key → translated name); `below_zero` labels a zero line when a
-    value falls under it (negative churn)."""
-    right = set(right)
-    fig = go.Figure([go.Scatter(x=months, y=series[k], name=name, mode="lines+markers",
+    value falls under it (negative churn); `links`: key → a link per point (the accounts behind it)."""
+    right, links = set(right), links or {}
+    fig = go.Figure([go.Scatter(x=months, y=series[k], name=name, mode="lines+markers", customdata=links.get(k),
                                 yaxis="y2" if k in right else "y") for k, name in names.items()])
     if below_zero and any(v is not None and v < 0 for k in names for v in series[k]):
         fig.add_hline(y=0, line_dash="dot", line_color="#5b6474", annotation_text=below_zero,
@@ -98,21 +139,24 @@ def line_figure(months: list, series: dict[str, list], names: dict[str, str], pe
 
 
 def bars_and_line(x: list, bars: list[tuple[str, list, str | None, list | None]], line: tuple[str, list],
-                  separators: str = ".,") -> str:
+                  separators: str = ".,", line_links: list | None = None) -> str:
     """Bars stacked (negatives below the axis), each (name, values, colour, links), and one line
     on a second axis — MRR movements with MRR, NPS answers with NPS, health bands with the mean score."""
     traces = [go.Bar(x=x, y=values, name=name, marker_color=colour, customdata=links)
               for name, values, colour, links in bars]
     traces.append(go.Scatter(x=x, y=line[1], name=line[0], mode="lines+markers", yaxis="y2",
-                             line=dict(color="#1d2330")))
+                             line=dict(color="#1d2330"), customdata=line_links))
     fig = go.Figure(traces)
     fig.update_layout(barmode="relative")
     return _layout(fig, separators, False, True)
 
 
 def line_figures(data: dict, charts_: Iterable[Lines], _, separators: str) -> dict[str, str]:
-    """The figures of `charts_` from the page's series, in the page's language."""
+    """The figures of `charts_` from the page's series, in the page's language, each point linking
+    to the accounts behind it where there is such a list (ACCOUNTS_BEHIND)."""
     if not data["months"]:
         return {}
-    return {c.id: line_figure(data["months"], data["series"], {k: _(label) for k, label in c.series}, c.percent,
-                              c.right, separators, c.below_zero and _(c.below_zero)) for c in charts_}
+    months, segment = data["months"], data["filters"].segment
+    links = {k: kpi_links(k, months, segment) for k in chart_keys(charts_)}
+    return {c.id: line_figure(months, data["series"], {k: _(label) for k, label in c.series}, c.percent,
+                              c.right, separators, c.below_zero and _(c.below_zero), links) for c in charts_}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from sucesso.health.report import report_from
 from sucesso.insight import account360
-from sucesso.insight.accounts import moved
+from sucesso.insight.accounts import active, moved
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in, visible_csm
 from sucesso.web.kit import cached
@@ -37,9 +37,9 @@ def accounts_data(request: Request, user: User) -> dict:
     q = request.query_params
     rows = visible_rows(request, user)
     choices = {c: sorted(v for v in rows[c].dropna().unique()) for c in FILTERS if c in rows} if len(rows) else {}
-    movers = _movers(request, q.get("moved"), q.get("month"))
-    if movers is not None:  # the accounts behind a bar of the MRR movements chart, customers or not
-        rows = rows[rows["account_id"].isin(movers)]
+    behind = _behind(request)
+    if behind is not None:  # the accounts behind a point of a chart, customers or not
+        rows = rows[rows["account_id"].isin(behind)]
     elif len(rows) and q.get("all") != "1":
         rows = rows[rows["customer"]]
     if text := q.get("q", "").strip().lower():
@@ -60,17 +60,24 @@ def accounts_data(request: Request, user: User) -> dict:
     number = min(number, pages)
     shown = rows.iloc[(number - 1) * PAGE_SIZE: number * PAGE_SIZE] if len(rows) else rows
     return {"total": int(len(rows)), "page": number, "pages": pages, "sort": sort,
-            "query": {k: q[k] for k in ("q", "all", "moved", "month", *FILTERS) if q.get(k)}, "choices": choices,
+            "query": {k: q[k] for k in ("q", "all", *BEHIND, "month", *FILTERS) if q.get(k)}, "choices": choices,
             "accounts": records(shown, LIST_COLUMNS) if len(shown) else []}
 
 
-def _movers(request: Request, move: str | None, month: str | None) -> list[str] | None:
-    """?moved=new|reactivation|expansion|contraction|churn&month=YYYY-MM: those accounts (None: no such filter)."""
-    if not move or not month:
+BEHIND = {"moved": moved, "activity": active}  # the filters naming the accounts behind a point of a chart
+
+
+def _behind(request: Request) -> list[str] | None:
+    """With &month=YYYY-MM, ?moved=new|reactivation|expansion|contraction|churn (or several,
+    comma-separated): the accounts whose MRR moved so; ?activity=nps|csat|ces|tickets|resolved|usage|signup:
+    the accounts that did so that month. None: no such filter."""
+    q, workspace = request.query_params, request.app.state.workspace
+    name = next((n for n in BEHIND if q.get(n)), None)
+    if name is None or not q.get("month"):
         return None
+    find, value, month = BEHIND[name], q[name], q["month"]
     try:
-        return cached(request.app.state.workspace, ("moved", move, month),
-                      lambda: request.app.state.workspace.run(lambda store: moved(store, month, move)))
+        return cached(workspace, (name, value, month), lambda: workspace.run(lambda store: find(store, month, value)))
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -81,8 +88,9 @@ def accounts_page(request: Request, user: User = Depends(signed_in)):
 
 
 @router.get("/api/accounts", tags=["pages"], summary="Accounts: ?q=&band=&csm_id=&segment=&plan=&touch_model="
-            "&sort=name|mrr|score|change&page=&all=1, or the accounts behind an MRR movement: "
-            "?moved=new|reactivation|expansion|contraction|churn&month=YYYY-MM")
+            "&sort=name|mrr|score|change&page=&all=1, or the accounts behind a point of a chart: "
+            "?moved=new|reactivation|expansion|contraction|churn[,…]&month=YYYY-MM (an MRR movement) or "
+            "?activity=nps|csat|ces|tickets|resolved|usage|signup&month=YYYY-MM (what they did that month)")
 def accounts_api(request: Request, user: User = Depends(api_scope("read"))):
     data = accounts_data(request, user)
     data.pop("choices")

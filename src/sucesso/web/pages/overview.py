@@ -13,6 +13,7 @@ from sucesso.metrics.targets import status, target_for, targets
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
+from sucesso.web.kit import accounts_links
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import plain, records
 
@@ -65,7 +66,9 @@ def overview_page(request: Request, user: User = Depends(signed_in)):
         labels = [_("Start"), _("New"), _("Expansion"), _("Reactivation"), _("Contraction"), _("Churn"), _("End")]
         values = [m["start"], m["new_mrr"], m["expansion_mrr"], m["reactivation_mrr"], -(m["contraction_mrr"] or 0),
                   -(m["churned_mrr"] or 0), m["end"]]
-        figures["waterfall"] = charts.waterfall(labels, values, separators=fmt_lang)
+        links = [accounts_links(f"moved={move}", [m["period"]], data["filters"].segment)[0]
+                 for move in ("new", "expansion", "reactivation", "contraction", "churn")]  # the accounts behind
+        figures["waterfall"] = charts.waterfall(labels, values, separators=fmt_lang, links=[None, *links, None])
     if data["mix"]:
         bands = [b for b in ("red", "yellow", "green") if b in data["mix"]]
         figures["mix"] = charts.bars([_("Customers")], {_(b): [data["mix"][b]] for b in bands}, stacked=True,

@@ -8,10 +8,22 @@ from fastapi import APIRouter, Depends, Request
 
 from sucesso.metrics.cohorts import cohort_tables
 from sucesso.metrics.periods import parse_month
+from sucesso.metrics.targets import targets
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
-from sucesso.web.kit import Lines, api_json, bars_and_line, cached, chart_keys, kpi_data, last_values, line_figures
+from sucesso.web.kit import (
+    Lines,
+    accounts_links,
+    api_json,
+    bars_and_line,
+    cached,
+    chart_keys,
+    kpi_data,
+    kpi_links,
+    last_values,
+    line_figures,
+)
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import records
 
@@ -64,7 +76,7 @@ def revenue_data(request: Request) -> dict:
     workspace = request.app.state.workspace
     kpis = workspace.kpi_table(f.first, f.last, f.segment)
     keys = ["mrr", *(m[0] for m in MOVEMENTS), "net_new_mrr", *chart_keys(CHARTS)]
-    data = kpi_data(f, kpis, CARDS, keys)
+    data = kpi_data(f, kpis, CARDS, keys, workspace.run(targets))
     data["unit_economics"] = last_values(kpis, UNIT_ECONOMICS)
     net = data["series"]["net_mrr_churn_rate"][-1] if data["months"] else None
     data["negative_churn"] = net is not None and net < 0
@@ -77,11 +89,12 @@ def revenue_figures(data: dict, request: Request) -> dict[str, str]:
         return {}
     _ = gettext_of(request)
     separators = charts.separators_for(language_of(request))
-    s, months = data["series"], data["months"]
+    s, months, segment = data["series"], data["months"], data["filters"].segment
     bars = [(_(label), [None if v is None else sign * v for v in s[key]], colour,
-             [f"/accounts?moved={move}&month={m}" for m in months])  # the accounts behind each bar
+             accounts_links(f"moved={move}", months, segment))  # the accounts behind each bar
             for key, label, colour, sign, move in MOVEMENTS]
-    figures = {"movements": bars_and_line(months, bars, (_("MRR"), s["mrr"]), separators)}
+    figures = {"movements": bars_and_line(months, bars, (_("MRR"), s["mrr"]), separators,
+                                          kpi_links("mrr", months, segment))}
     figures |= line_figures(data, CHARTS, _, separators)
     for kind in ("logo", "revenue"):
         rows = data["cohorts"][kind]

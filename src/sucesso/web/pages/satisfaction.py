@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Request
 
 from sucesso.metrics.periods import add_months, parse_month
 from sucesso.metrics.registry import NO_GROUP
+from sucesso.metrics.targets import targets
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
-from sucesso.web.kit import Lines, api_json, bars_and_line, chart_keys, kpi_data, line_figures
+from sucesso.web.kit import Lines, api_json, bars_and_line, chart_keys, kpi_data, kpi_links, line_figures
 from sucesso.web.render import gettext_of, language_of, page
 from sucesso.web.tables import records
 
@@ -87,7 +88,7 @@ def satisfaction_data(request: Request) -> dict:
     f = filters(request, keep=("survey", "category"))
     workspace = request.app.state.workspace
     kpis = workspace.kpi_table(f.first, f.last, f.segment)
-    data = kpi_data(f, kpis, CARDS, [*(a[0] for a in ANSWERS), "nps", *chart_keys(CHARTS)])
+    data = kpi_data(f, kpis, CARDS, [*(a[0] for a in ANSWERS), "nps", *chart_keys(CHARTS)], workspace.run(targets))
     data["nps_zone"] = kpis["nps_zone"].iloc[-1] if data["months"] else None
     category = f.keep.get("category") if f.keep.get("category") in CATEGORIES else ""
     survey = f.keep.get("survey") if f.keep.get("survey") in SURVEYS else ("nps" if category else "")
@@ -111,7 +112,7 @@ def satisfaction_figures(data: dict, request: Request) -> dict[str, str]:
              [f"/satisfaction?{f.query(survey='nps', category=category, **{'from': m, 'to': m})}#comments"
               for m in months])
             for key, label, colour, category in ANSWERS]
-    return {"nps": bars_and_line(months, bars, (_("NPS"), s["nps"]), separators),
+    return {"nps": bars_and_line(months, bars, (_("NPS"), s["nps"]), separators, kpi_links("nps", months, f.segment)),
             **line_figures(data, CHARTS, _, separators)}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from sucesso.metrics.api import breakdown
+from sucesso.metrics.targets import targets
 from sucesso.web import charts
 from sucesso.web.auth import User, api_scope, signed_in
 from sucesso.web.filters import filters
@@ -55,7 +56,8 @@ def feature_adoption(workspace, month: str, segment: str) -> list[dict]:
 def support_data(request: Request) -> dict:
     f = filters(request)
     workspace = request.app.state.workspace
-    data = kpi_data(f, workspace.kpi_table(f.first, f.last, f.segment), CARDS, chart_keys(CHARTS))
+    data = kpi_data(f, workspace.kpi_table(f.first, f.last, f.segment), CARDS, chart_keys(CHARTS),
+                    workspace.run(targets))
     data["features"] = feature_adoption(workspace, data["period"], f.segment) if data["period"] else []
     return data
 
