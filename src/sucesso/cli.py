@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -27,6 +27,7 @@ from sucesso.i18n import N_, cli_language, gettext_for
 from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset, with_preset
+from sucesso.ingest.sources import import_source, is_source
 from sucesso.ingest.problems import write_problems
 from sucesso.store import Store, StoreError, open_store
 from sucesso.store.info import workspace_info
@@ -96,6 +97,20 @@ def fail(message: str, code: int = 2, **values) -> typer.Exit:
     _ = gettext_for(_language or cli_language(_chosen))
     err.print(f"[bold red]{_('error:')}[/] {_(message, **values)}", highlight=False)
     return typer.Exit(code)
+
+
+def read_edited_file(path: str, load: Callable):
+    """`load(text, path)` of a file the team edits (health model, playbooks, churn reasons, team
+    ratios), or a clear error: the file cannot be read, or every problem with its line."""
+    from sucesso.yamlfile import YamlFileError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return load(fh.read(), path)
+    except OSError as exc:
+        raise fail("cannot read %(path)s: %(reason)s", path=path, reason=exc.strerror) from None
+    except YamlFileError as exc:
+        raise fail("%(path)s has problems:\n%(problems)s", path=path, problems=exc) from None
 
 
 @contextlib.contextmanager
@@ -238,11 +253,13 @@ def import_command(
                         raise fail("%(target)r is not a folder; to import a file say the table: "
                                    "sucesso import TABLE FILE", target=target)
                     reports = import_dir(store, target, given, on_progress, on_phase)
+                elif is_source(table_name):  # another tool's export: ingest.sources
+                    reports = import_source(store, table_name, path, given, on_progress, on_phase)
                 else:
                     reports = [import_file(store, table_name, path, given, on_progress, on_phase)]
         except (RejectedFile, KeyError) as exc:
             raise fail(str(exc).strip('"')) from None
-        if save_preset_as and reports and reports[0].written and path is not None:
+        if save_preset_as and reports and reports[0].written and path is not None and not is_source(table_name):
             save_preset(store, save_preset_as, table_name, given)
             out.print(tr("preset %(name)r saved", name=save_preset_as))
     if not print_reports(reports, errors_file, tr):

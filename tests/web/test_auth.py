@@ -464,6 +464,7 @@ def test_no_response_carries_a_secret(app):
 def test_a_version_3_workspace_gains_the_user_tables(tmp_path):
     from sucesso.store.engines import connect
     from sucesso.store.migrations import current_version, migrate
+    from sucesso.store.schema import VERSION
 
     url = str(tmp_path / "v3.duckdb")
     old = connect(url)
@@ -471,7 +472,7 @@ def test_a_version_3_workspace_gains_the_user_tables(tmp_path):
     old.execute("INSERT INTO csms (csm_id, name, role, active) VALUES ('c1', 'Ana', 'csm', TRUE)")
     old.close()
     with open_store(url) as store:
-        assert current_version(store) == 4
+        assert current_version(store) == VERSION
         assert {"users", "sessions", "api_tokens"} <= store.table_names()
         assert store.fetchall("SELECT csm_id FROM csms") == [("c1",)]
 

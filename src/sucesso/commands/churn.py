@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, JsonOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.cli import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    app,
+    cli_gettext,
+    fail,
+    help_,
+    out,
+    read_edited_file,
+    workspace,
+)
 from sucesso.commands.health import parse_day
 from sucesso.formatting import format_value
 from sucesso.operations import churn  # imported here, not lazily: it adds its check of imported reason codes
@@ -187,13 +198,4 @@ def taxonomy_command(
 
 
 def _read_taxonomy(path: str) -> churn.Taxonomy:
-    """The churn reasons file at `path`, or a clear error (every problem, with its line)."""
-    from sucesso.yamlfile import YamlFileError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return churn.load_taxonomy(fh.read(), path)
-    except OSError as exc:
-        raise fail("cannot read %(path)s: %(reason)s", path=path, reason=exc.strerror) from None
-    except YamlFileError as exc:
-        raise fail("the churn reasons file has problems:\n%(problems)s", problems=exc) from None
+    return read_edited_file(path, churn.load_taxonomy)

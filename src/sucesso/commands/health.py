@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, JsonOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.cli import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    app,
+    cli_gettext,
+    fail,
+    help_,
+    out,
+    read_edited_file,
+    workspace,
+)
 from sucesso.formatting import format_value
 from sucesso.i18n import N_
 
@@ -37,17 +48,11 @@ def parse_day(text: str | None) -> dt.date | None:
 
 def read_model(path: str | None):
     """The model file at `path` (None: the workspace's), or a clear error."""
-    from sucesso.health.model import ModelFileError, load_model
+    from sucesso.health.model import load_model
 
     if path is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return load_model(fh.read(), path)
-    except OSError as exc:
-        raise fail("cannot read the model file %(path)s: %(reason)s", path=path, reason=exc.strerror) from None
-    except ModelFileError as exc:
-        raise fail("the model file has problems:\n%(problems)s", problems=exc) from None
+    return read_edited_file(path, load_model)
 
 
 @health_app.callback(help=help_(

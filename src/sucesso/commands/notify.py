@@ -11,16 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sucesso.cli import DbOption, app, cli_gettext, fail, out, workspace
+from sucesso.cli import DbOption, JsonOption, app, cli_gettext, fail, help_, out, workspace
 
-notify_app = typer.Typer(help="Notifications: e-mail over SMTP and signed webhooks, sent from an outbox with "
-                              "retries.", no_args_is_help=True)
-webhook_app = typer.Typer(help="Webhooks: URLs that receive signed JSON for the events they subscribe to.",
+notify_app = typer.Typer(help=help_("Notifications: e-mail over SMTP and signed webhooks, sent from an outbox with "
+                              "retries."), no_args_is_help=True)
+webhook_app = typer.Typer(help=help_("Webhooks: URLs that receive signed JSON for the events they subscribe to."),
                           no_args_is_help=True)
 notify_app.add_typer(webhook_app, name="webhook")
 app.add_typer(notify_app, name="notify")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def from_env(variable: str | None) -> str | None:
@@ -41,18 +40,19 @@ def print_json(rows) -> None:
     print(json.dumps(rows, ensure_ascii=False, indent=2, default=lambda v: v.isoformat()))
 
 
-@notify_app.command("smtp")
+@notify_app.command("smtp", help=help_(
+    "Send e-mail through this SMTP server (or, with no options, print how e-mail is sent)."))
 def smtp_command(
-    host: Annotated[str | None, typer.Option(help="The SMTP server (with no options: print the settings).")] = None,
-    port: Annotated[int, typer.Option(help="Its port: 587 for starttls, 465 for ssl, 25 for none.")] = 587,
-    sender: Annotated[str | None, typer.Option("--from", help="The address e-mails come from.")] = None,
-    username: Annotated[str | None, typer.Option(help="Sign in to the server as this user.")] = None,
+    host: Annotated[str | None, typer.Option(help=help_(
+        "The SMTP server (with no options: print the settings)."))] = None,
+    port: Annotated[int, typer.Option(help=help_("Its port: 587 for starttls, 465 for ssl, 25 for none."))] = 587,
+    sender: Annotated[str | None, typer.Option("--from", help=help_("The address e-mails come from."))] = None,
+    username: Annotated[str | None, typer.Option(help=help_("Sign in to the server as this user."))] = None,
     password_env: Annotated[str | None, typer.Option(
-        "--password-env", metavar="VAR", help="The environment variable holding the password.")] = None,
-    security: Annotated[str, typer.Option(help="none, starttls or ssl.")] = "starttls",
+        "--password-env", metavar="VAR", help=help_("The environment variable holding the password."))] = None,
+    security: Annotated[str, typer.Option(help=help_("none, starttls or ssl."))] = "starttls",
     db: DbOption = None,
 ) -> None:
-    """Send e-mail through this SMTP server (or, with no options, print how e-mail is sent)."""
     from sucesso.operations.notify import NotifyError, set_smtp, smtp_settings
 
     with workspace(db) as store:
@@ -77,17 +77,16 @@ def smtp_command(
                  host=host, port=port, security=security), highlight=False)
 
 
-@webhook_app.command("add")
+@webhook_app.command("add", help=help_("Send signed notifications to a URL; prints its signing secret once."))
 def webhook_add(
-    url: Annotated[str, typer.Argument(help="Where to POST the JSON (http:// or https://).")],
+    url: Annotated[str, typer.Argument(help=help_("Where to POST the JSON (http:// or https://)."))],
     event: Annotated[list[str] | None, typer.Option(
-        "--event", help="An event to send (task.created, alert, …); repeatable. Default: every event.")] = None,
+        "--event", help=help_("An event to send (task.created, alert, …); repeatable. Default: every event."))] = None,
     secret_env: Annotated[str | None, typer.Option(
-        "--secret-env", metavar="VAR", help="The environment variable holding the signing secret (default: a "
-                                            "new random one).")] = None,
+        "--secret-env", metavar="VAR", help=help_("The environment variable holding the signing secret (default: a "
+                                            "new random one)."))] = None,
     db: DbOption = None,
 ) -> None:
-    """Send signed notifications to a URL; prints its signing secret once."""
     from sucesso.operations.notify import NotifyError, add_webhook
 
     with workspace(db) as store:
@@ -102,9 +101,8 @@ def webhook_add(
         out.print(tr("signing secret (shown once): %(secret)s", secret=secret), highlight=False, markup=False)
 
 
-@webhook_app.command("list")
+@webhook_app.command("list", help=help_("Every webhook and the events it receives (never its secret)."))
 def webhook_list(as_json: JsonOption = False, db: DbOption = None) -> None:
-    """Every webhook and the events it receives (never its secret)."""
     from sucesso.operations.notify import webhooks
 
     with workspace(db) as store:
@@ -119,9 +117,8 @@ def webhook_list(as_json: JsonOption = False, db: DbOption = None) -> None:
     out.print(table)
 
 
-@webhook_app.command("remove")
+@webhook_app.command("remove", help=help_("Stop sending to a webhook."))
 def webhook_remove(webhook_id: Annotated[str, typer.Argument(metavar="ID")], db: DbOption = None) -> None:
-    """Stop sending to a webhook."""
     from sucesso.operations.notify import NotifyError, remove_webhook
 
     with workspace(db) as store:
@@ -133,12 +130,13 @@ def webhook_remove(webhook_id: Annotated[str, typer.Argument(metavar="ID")], db:
     out.print(tr("webhook %(id)s removed", id=webhook_id), highlight=False)
 
 
-@notify_app.command("test")
+@notify_app.command("test", help=help_(
+    "Send a test notification to every webhook (and --email addresses) now, and say how each went."))
 def test_command(
-    email: Annotated[list[str] | None, typer.Option("--email", help="Also e-mail this address; repeatable.")] = None,
+    email: Annotated[list[str] | None, typer.Option("--email", help=help_(
+        "Also e-mail this address; repeatable."))] = None,
     db: DbOption = None,
 ) -> None:
-    """Send a test notification to every webhook (and --email addresses) now, and say how each went."""
     from sucesso.operations.notify import send_test
 
     with workspace(db) as store:
@@ -159,9 +157,9 @@ def test_command(
         raise typer.Exit(1)
 
 
-@notify_app.command("deliver")
+@notify_app.command("deliver", help=help_(
+    "Send the notifications that are due now (and retry those whose wait is over)."))
 def deliver_command(db: DbOption = None) -> None:
-    """Send the notifications that are due now (and retry those whose wait is over)."""
     from sucesso.operations.notify import deliver
 
     with workspace(db) as store:
@@ -171,14 +169,14 @@ def deliver_command(db: DbOption = None) -> None:
               highlight=False)
 
 
-@notify_app.command("list")
+@notify_app.command("list", help=help_(
+    "The outbox, latest first: where each notification goes and how its delivery went."))
 def list_command(
-    status: Annotated[str | None, typer.Option(help="Only pending, sent or failed ones.")] = None,
-    limit: Annotated[int, typer.Option(help="How many, latest first.", min=1)] = 100,
+    status: Annotated[str | None, typer.Option(help=help_("Only pending, sent or failed ones."))] = None,
+    limit: Annotated[int, typer.Option(help=help_("How many, latest first."), min=1)] = 100,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """The outbox, latest first: where each notification goes and how its delivery went."""
     from sucesso.operations.notify import NotifyError, outbox
 
     with workspace(db) as store:

@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, JsonOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.cli import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    app,
+    cli_gettext,
+    fail,
+    help_,
+    out,
+    read_edited_file,
+    workspace,
+)
 from sucesso.commands.health import AsOfOption, parse_day
 from sucesso.formatting import format_value
 
@@ -25,15 +36,9 @@ ByOption = Annotated[str, typer.Option("--by", help=help_("Who does it (recorded
 
 
 def read_playbooks(path: str):
-    from sucesso.operations.playbooks import PlaybookFileError, load_playbooks
+    from sucesso.operations.playbooks import load_playbooks
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return load_playbooks(fh.read(), path)
-    except OSError as exc:
-        raise fail("cannot read the playbooks file %(path)s: %(reason)s", path=path, reason=exc.strerror) from None
-    except PlaybookFileError as exc:
-        raise fail("the playbooks file has problems:\n%(problems)s", problems=exc) from None
+    return read_edited_file(path, load_playbooks)
 
 
 @playbooks_app.command("run", help=help_("Evaluate the playbooks and create the tasks they call for."))

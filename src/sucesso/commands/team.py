@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sucesso.cli import DbOption, JsonOption, LangOption, app, cli_gettext, fail, help_, out, workspace
+from sucesso.cli import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    app,
+    cli_gettext,
+    fail,
+    help_,
+    out,
+    read_edited_file,
+    workspace,
+)
 from sucesso.formatting import format_value
 from sucesso.store import get_setting
 
@@ -93,7 +104,7 @@ def ratios_command(
     default: Annotated[bool, typer.Option("--default", help=help_("Go back to the default ratios."))] = False,
     db: DbOption = None,
 ) -> None:
-    from sucesso.operations.team import RatiosError, adopt_ratios, ratios_text
+    from sucesso.operations.team import adopt_ratios, ratios_text
 
     if path and default:
         raise fail("give a ratios file or --default, not both")
@@ -102,15 +113,9 @@ def ratios_command(
         if path is None and not default:
             print(ratios_text(store), end="")
             return
-        try:
-            if default:
-                adopt_ratios(store, None)
-            else:
-                with open(path, encoding="utf-8") as fh:
-                    adopt_ratios(store, fh.read(), path)
-        except OSError as exc:
-            raise fail("cannot read the ratios file %(path)s: %(reason)s", path=path, reason=exc.strerror) from None
-        except RatiosError as exc:
-            raise fail("the ratios file has problems:\n%(problems)s", problems=exc) from None
+        if default:
+            adopt_ratios(store, None)
+        else:
+            read_edited_file(path, lambda text, source: adopt_ratios(store, text, source))
     out.print(tr("the default team ratios are in use") if default else
               tr("team ratios adopted from %(path)s", path=path), highlight=False)
