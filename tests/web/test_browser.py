@@ -16,7 +16,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/tasks", "/settings"]
+PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/tasks", "/churn", "/targets",
+         "/team", "/settings"]
 PASSWORD = "correct horse battery staple"
 
 
@@ -126,6 +127,11 @@ def test_a_filter_an_account_360_and_the_keyboard(browser, server):
     assert page.locator("h1").inner_text().startswith(name)
     page.locator("#chart-mrr .main-svg").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "en_account_360.png"), full_page=True)
+    # its success review, as the customer will see it: self-contained, with its charts
+    page.goto(page.url.split("?")[0] + "/review?lang=en")
+    assert page.locator("h1").first.inner_text().startswith(name) or name in page.content()
+    assert page.locator("svg").count() >= 1
+    page.screenshot(path=str(SHOTS / "en_review.png"), full_page=True)
     # the API documentation draws from the installed Swagger UI, under the same strict CSP
     page.goto(f"{server}/docs")
     page.locator(".opblock").first.wait_for(timeout=15_000)
