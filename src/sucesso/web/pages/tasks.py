@@ -22,6 +22,7 @@ from sucesso.web.render import gettext_of, page
 router = APIRouter()
 
 STATUSES = ("open", "done", "cancelled", "all")
+PAGE_SIZE = 50
 SNOOZE_DAYS = (1, 3, 7, 14, 30)
 
 
@@ -32,7 +33,8 @@ def may_change(user: User, task: dict, account_csm_id: str | None) -> bool:
 
 def tasks_data(request: Request, user: User, account_id: str | None = None) -> dict:
     """The tasks `user` sees with the page's filters: ?assignee= (a csm_id, "none" for nobody,
-    "all"; a CSM's own by default), ?status=, ?playbook=; each with `why` in words and `editable`."""
+    "all"; a CSM's own by default), ?status=, ?playbook=, 50 a page (?page=); each with `why` in
+    words and `editable`. An account's tasks (the account 360) come all on one page."""
     q = request.query_params
     status = q.get("status") if q.get("status") in STATUSES else "open"
     default = user.csm_id if (user.csm_id and account_id is None) else "all"
@@ -53,12 +55,18 @@ def tasks_data(request: Request, user: User, account_id: str | None = None) -> d
     rows, owners, csms = workspace.run(gather)
     if assignee == "none":
         rows = [t for t in rows if t["assignee_csm_id"] is None]
+    total, overdue = len(rows), sum(t["overdue"] for t in rows)
+    pages, number = 1, 1
+    if account_id is None:
+        pages = max(1, -(-total // PAGE_SIZE))
+        number = min(pages, max(1, int(q["page"]))) if q.get("page", "").isdigit() else 1
+        rows = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
     for t in rows:
         t["editable"] = may_change(user, t, owners.get(t["account_id"]))
         t["why_words"] = why_words(t["why"], _)
     return {"tasks": rows, "status": status, "assignee": assignee, "playbook": q.get("playbook") or "",
             "csms": [{"csm_id": c, "name": n, "role": r} for c, n, r in csms],
-            "overdue": sum(t["overdue"] for t in rows)}
+            "total": total, "overdue": overdue, "page": number, "pages": pages}
 
 
 @router.get("/tasks", include_in_schema=False)
@@ -75,10 +83,10 @@ def _last_runs(store):
     return last_runs(store, 3)
 
 
-@router.get("/api/tasks", tags=["tasks"], summary="Tasks: ?assignee=&status=&playbook=")
+@router.get("/api/tasks", tags=["tasks"], summary="Tasks: ?assignee=&status=&playbook=&page=")
 def tasks_api(request: Request, user: User = Depends(api_scope("read"))):
     data = tasks_data(request, user)
-    return {k: data[k] for k in ("tasks", "status", "assignee", "playbook", "overdue")}
+    return {k: data[k] for k in ("tasks", "status", "assignee", "playbook", "total", "overdue", "page", "pages")}
 
 
 # -- changing a task ------------------------------------------------------------------------------
