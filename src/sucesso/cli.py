@@ -27,8 +27,8 @@ from sucesso.i18n import N_, cli_language, gettext_for
 from sucesso.ingest import ImportOptions, ImportReport, RejectedFile, export_workspace, import_dir, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import delete_preset, list_presets, load_preset, save_preset, with_preset
-from sucesso.ingest.sources import import_source, is_source
 from sucesso.ingest.problems import write_problems
+from sucesso.ingest.sources import import_source, is_source
 from sucesso.store import Store, StoreError, open_store
 from sucesso.store.info import workspace_info
 

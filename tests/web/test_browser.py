@@ -16,8 +16,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/tasks", "/churn", "/targets",
-         "/team", "/settings"]
+PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "/portfolio", "/tasks", "/churn",
+         "/targets", "/team", "/settings"]
 PASSWORD = "correct horse battery staple"
 
 

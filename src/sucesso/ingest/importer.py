@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sucesso.ingest.export import RESTORED_SETTINGS, read_manifest
+from sucesso.ingest.headers import canonical_name
 from sucesso.ingest.parse import Locale, Scratch, convert, normalise_name, quote
 from sucesso.ingest.problems import Problem, RejectedFile
 from sucesso.ingest.readers import EXTENSIONS, Progress, Source, open_source
@@ -106,7 +107,7 @@ def resolve_mapping(path: str, table: Table, columns: list[str], explicit: dict[
     for src in columns:
         if src in mapping:
             continue
-        name = normalise_name(src)
+        name = canonical_name(table, src)
         if name in table.column_names and name not in taken:
             mapping[src] = name
             taken.add(name)
@@ -311,14 +312,18 @@ def table_files(directory: str) -> list[tuple[Table, str]]:
 
 
 def write_batches(store: Store, table_name: str, batches: Iterable[pa.RecordBatch], label: str | None = None,
-                  on_phase: Phase | None = None) -> ImportReport:
-    """The bulk path for typed Arrow data (the demo, the APIs): same checks, same upsert."""
+                  on_phase: Phase | None = None, mapping: dict[str, str] | None = None) -> ImportReport:
+    """The bulk path for typed Arrow data (the demo, the APIs, ingest.sources): same checks, same upsert.
+
+    A `_row` column numbers the rows the problems name (else 1, 2, …); `mapping` (batch column →
+    canonical column) lets the batches keep a source file's column names, which the problems name.
+    """
     table = table_named(table_name)
     iterator = iter(batches)
     first = next(iterator, None)
     if first is None:
         return ImportReport(label or table.name, table.name)
-    columns = first.schema.names
+    columns = [c for c in first.schema.names if c != "_row"]
 
     def chain():
         yield first
@@ -326,6 +331,6 @@ def write_batches(store: Store, table_name: str, batches: Iterable[pa.RecordBatc
 
     source = Source(label or table.name, "arrow", columns, chain(), first_row=1, size=0, text=False)
     try:
-        return _import_source(store, table, source, ImportOptions(), on_phase or (lambda _: None))
+        return _import_source(store, table, source, ImportOptions(mapping=mapping or {}), on_phase or (lambda _: None))
     except ImportFailed as exc:
         return exc.report

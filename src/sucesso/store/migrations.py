@@ -11,6 +11,7 @@ Versions:
   2. the workspace's own state: `settings` (currency, locale) and `import_presets`.
   3. health_scores, risk_models.  4. users, sessions, api_tokens.
   5. tasks, playbook_runs, notifications (the CS operation).
+  6. stripe_events, stripe_objects (Stripe billing: webhook events and the objects they describe).
 """
 
 from __future__ import annotations

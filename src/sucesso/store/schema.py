@@ -105,6 +105,8 @@ USER_ROLES = ("admin", "manager", "csm", "viewer")  # who may do what in the web
 TASK_STATUSES = ("open", "snoozed", "done", "cancelled")
 NOTIFICATION_CHANNELS = ("email", "webhook")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")  # failed: gave up after the last retry
+STRIPE_KINDS = ("customer", "subscription", "invoice")
+STRIPE_OUTCOMES = ("applied", "ignored_stale", "ignored")  # what a Stripe event did (ingest/stripe.py)
 
 ACCOUNT = "accounts.account_id"
 CONTACT = "contacts.contact_id"
@@ -472,6 +474,40 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("notification_id",),
         since=5,
+        canonical=False,
+    ),
+    # Version 6: Stripe billing (ingest/stripe.py): every webhook event received, once, with what it
+    # did; and each Stripe object sucesso knows, with the newest event applied to it (so that an
+    # older event arriving late changes nothing) and the canonical rows it maps to.
+    Table(
+        "stripe_events",
+        (
+            _text("event_id", required=True, max_length=ID),
+            _text("type", required=True, max_length=ID),
+            _text("object_id", max_length=ID),
+            _ts("created", required=True),  # the event's own time, on Stripe's clock
+            _ts("received_at", required=True),
+            Column("outcome", "text", required=True, enum=STRIPE_OUTCOMES),
+            _text("detail", max_length=LONG_TEXT),
+        ),
+        key=("event_id",),
+        since=6,
+        canonical=False,
+    ),
+    Table(
+        "stripe_objects",
+        (
+            _text("object_id", required=True, max_length=ID),  # cus_…, sub_…, in_…
+            Column("kind", "text", required=True, enum=STRIPE_KINDS),
+            _text("customer_id", max_length=ID),  # the Stripe customer it belongs to (a customer: itself)
+            _id("account_id"),  # the account its canonical rows are written under
+            _text("last_event_id", max_length=ID),
+            _ts("last_event_created"),  # empty: known from a CSV export or only by reference, no event yet
+            Column("state", "json", max_length=JSON_TEXT),  # its rank and, for a subscription, its segments
+            _ts("updated_at", required=True),
+        ),
+        key=("object_id",),
+        since=6,
         canonical=False,
     ),
 )

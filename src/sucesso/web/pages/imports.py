@@ -19,6 +19,7 @@ from sucesso.ingest import ImportOptions, import_file
 from sucesso.ingest.parse import parse_date_format, parse_decimal_option
 from sucesso.ingest.presets import load_preset, with_preset
 from sucesso.ingest.problems import RejectedFile
+from sucesso.ingest.sources import SOURCES, import_source, is_source
 from sucesso.store.schema import CANONICAL
 from sucesso.web.auth import User, api_scope
 
@@ -61,7 +62,8 @@ async def _save(upload: UploadFile, folder: str) -> str:
     return path
 
 
-@router.post("/api/import/{table}", tags=["imports"], summary="Import a file into a table (all or nothing)")
+@router.post("/api/import/{table}", tags=["imports"],
+             summary="Import a file into a table, or another tool's export (zendesk, hubspot-companies, …)")
 async def import_api(
     request: Request, table: str, file: UploadFile = File(...),
     format: str | None = None, encoding: str | None = None, delimiter: str | None = None,
@@ -71,18 +73,29 @@ async def import_api(
     preset: str | None = None,
     user: User = Depends(api_scope("ingest")),
 ):
-    if table not in {t.name for t in CANONICAL}:
-        raise HTTPException(404, f"no table {table!r}; the tables are {', '.join(t.name for t in CANONICAL)}")
+    if table not in {t.name for t in CANONICAL} and not is_source(table):
+        raise HTTPException(404, f"no table {table!r}; the tables are {', '.join(t.name for t in CANONICAL)}; "
+                                 f"the sources are {', '.join(SOURCES)}")
     options = _options(request, format, encoding, delimiter, decimal, date_format, map, preset)
     workspace = request.app.state.workspace
     with tempfile.TemporaryDirectory(prefix="sucesso-upload-") as folder:
         path = await _save(file, folder)
-        report = workspace.run(lambda store: import_file(store, table, path, options))
+        reports = workspace.run(lambda store: import_source(store, table, path, options) if is_source(table)
+                                else [import_file(store, table, path, options)])
+    bodies = [_body(report, folder) for report in reports]
+    written = all(report.written for report in reports)
+    if written:
+        workspace.refresh_in_background()
+    body = bodies[0] if len(bodies) == 1 else {"written": written, "reports": bodies}  # a workbook: one per sheet
+    return JSONResponse(body, status_code=200 if written else 422)
+
+
+def _body(report, folder: str) -> dict:
     body = {"file": report.file.replace(folder + os.sep, ""), "table": report.table}
     if not report.written:
         problems = [{"row": p.row, "column": p.column, "value": p.value, "expected": p.expected,
                      "message": str(p).replace(folder + os.sep, "")} for p in report.problems]
-        return JSONResponse({**body, "written": False, "problems": problems}, status_code=422)
-    workspace.refresh_in_background()
+        return {**body, "written": False, "problems": problems}
     return {**body, "written": True, "inserted": report.inserted, "updated": report.updated,
-            "unchanged": report.unchanged, "detected": report.detected, "ignored_columns": report.ignored_columns}
+            "unchanged": report.unchanged, "detected": report.detected, "ignored_columns": report.ignored_columns,
+            "notes": report.notes}
