@@ -111,7 +111,7 @@ def test_nothing_is_created_twice(company):
     again = run(company, T, only=NOT_HEALTH, now=NOW + dt.timedelta(hours=1))
     assert again.created == 0 and again.playbooks["nps_detractor"]["open"] == 1
     # done: the same answer never makes another task, even when no task is open
-    detractor = tasks.task_list(company, playbook="nps_detractor")[0]
+    detractor = tasks.task_list(company, tasks.TaskFilter(playbook="nps_detractor"))[0]
     tasks.complete(company, detractor["task_id"], "ana@example.com", "called, fixed the slowness", now=NOW)
     third = run(company, T, only=["nps_detractor"], now=NOW + dt.timedelta(hours=2))
     assert third.created == 0 and third.playbooks["nps_detractor"]["seen"] == 1

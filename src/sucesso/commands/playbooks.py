@@ -148,13 +148,13 @@ def tasks_list(
     lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
-    from sucesso.operations.tasks import task_list
+    from sucesso.operations.tasks import TaskFilter, task_list
 
     if status not in ("open", "done", "cancelled", "all"):
         raise fail("--status is open, done, cancelled or all, got %(status)r", status=status)
     with workspace(db) as store:
         tr = cli_gettext(store, lang)
-        rows = task_list(store, status=status, assignee=csm, account_id=account, playbook=playbook)
+        rows = task_list(store, TaskFilter(status, csm, account, playbook))
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return

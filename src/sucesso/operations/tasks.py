@@ -85,36 +85,62 @@ def wake(store: Store, now: dt.datetime | None = None) -> int:
     return rows[0][0]
 
 
-def task_list(store: Store, *, status: str = "open", assignee: str | None = None, account_id: str | None = None,
-              playbook: str | None = None, csm_of_account: str | None = None, limit: int | None = None,
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks: `status` open (open and snoozed), done, cancelled or all; `assignee` a csm_id
+    or "none" (nobody); `csm_of_account` the tasks of that CSM's accounts."""
+
+    status: str = "open"
+    assignee: str | None = None
+    account_id: str | None = None
+    playbook: str | None = None
+    csm_of_account: str | None = None
+
+    def where(self) -> tuple[str, list]:
+        where, params = [], []
+        if self.status == "open":
+            where.append("t.status IN ('open', 'snoozed')")
+        elif self.status != "all":
+            where.append("t.status = ?")
+            params.append(self.status)
+        if self.assignee == "none":
+            where.append("t.assignee_csm_id IS NULL")
+        for column, value in (("t.assignee_csm_id", None if self.assignee == "none" else self.assignee),
+                              ("t.account_id", self.account_id), ("t.playbook", self.playbook),
+                              ("a.csm_id", self.csm_of_account)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+
+SELECT = ", ".join(f"t.{c}" for c in COLUMNS) + ", a.name, c.name, a.csm_id"
+FROM = ("FROM tasks t JOIN accounts a ON a.account_id = t.account_id "
+        "LEFT JOIN csms c ON c.csm_id = t.assignee_csm_id")
+
+
+def task_list(store: Store, which: TaskFilter = TaskFilter(), limit: int | None = None, offset: int = 0,
               now: dt.datetime | None = None) -> list[dict]:
-    """Tasks, soonest due first (open ones) or latest first (the rest); `status` is open (open and
-    snoozed), done, cancelled or all. `csm_of_account` keeps tasks of that CSM's accounts. Each
-    with the account's name, the assignee's name and `overdue`."""
+    """The tasks `which` says, soonest due first (open ones) or latest changed first (the rest),
+    each with the account's name and CSM, the assignee's name and `overdue`."""
     now = now or utcnow()
-    where, params = [], []
-    if status == "open":
-        where.append("t.status IN ('open', 'snoozed')")
-    elif status != "all":
-        where.append("t.status = ?")
-        params.append(status)
-    for column, value in (("t.assignee_csm_id", assignee), ("t.account_id", account_id), ("t.playbook", playbook),
-                          ("a.csm_id", csm_of_account)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    order = "t.due_at IS NULL, t.due_at, t.created_at" if status == "open" else "t.updated_at DESC"
-    sql = (f"SELECT {', '.join('t.' + c for c in COLUMNS)}, a.name, c.name FROM tasks t "
-           "JOIN accounts a ON a.account_id = t.account_id LEFT JOIN csms c ON c.csm_id = t.assignee_csm_id"
-           + (f" WHERE {' AND '.join(where)}" if where else "") + f" ORDER BY {order}, t.task_id"
-           + (f" LIMIT {int(limit)}" if limit else ""))
+    where, params = which.where()
+    order = "t.due_at IS NULL, t.due_at, t.created_at" if which.status == "open" else "t.updated_at DESC"
+    sql = (f"SELECT {SELECT} {FROM}{where} ORDER BY {order}, t.task_id"
+           + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit else ""))
     return [_task(row, now) for row in store.fetchall(sql, params)]
 
 
+def task_counts(store: Store, which: TaskFilter = TaskFilter(), now: dt.datetime | None = None) -> tuple[int, int]:
+    """How many tasks `which` says, and how many of them are open and overdue."""
+    where, params = which.where()
+    rows = store.fetchall(f"SELECT count(*), count(CASE WHEN t.status IN ('open', 'snoozed') AND t.due_at < ? "
+                          f"THEN 1 END) {FROM}{where}", [now or utcnow(), *params])
+    return rows[0][0], rows[0][1]
+
+
 def get(store: Store, task_id: str, now: dt.datetime | None = None) -> dict:
-    sql = (f"SELECT {', '.join('t.' + c for c in COLUMNS)}, a.name, c.name FROM tasks t "
-           "JOIN accounts a ON a.account_id = t.account_id LEFT JOIN csms c ON c.csm_id = t.assignee_csm_id "
-           "WHERE t.task_id = ?")
+    sql = f"SELECT {SELECT} {FROM} WHERE t.task_id = ?"
     rows = store.fetchall(sql, (task_id,))
     if not rows:
         raise TaskError(f"no task {task_id!r}")
@@ -122,7 +148,7 @@ def get(store: Store, task_id: str, now: dt.datetime | None = None) -> dict:
 
 
 def _task(row: tuple, now: dt.datetime) -> dict:
-    task = dict(zip((*COLUMNS, "account_name", "assignee_name"), row, strict=True))
+    task = dict(zip((*COLUMNS, "account_name", "assignee_name", "account_csm_id"), row, strict=True))
     task["why"] = json.loads(task["why"]) if task["why"] else {}
     task["overdue"] = task["status"] in OPEN and task["due_at"] is not None and task["due_at"] < now
     return task

@@ -26,8 +26,8 @@ PAGE_SIZE = 50
 SNOOZE_DAYS = (1, 3, 7, 14, 30)
 
 
-def may_change(user: User, task: dict, account_csm_id: str | None) -> bool:
-    return can_edit(user, account_csm_id) or (user.role == "csm" and bool(user.csm_id)
+def may_change(user: User, task: dict) -> bool:
+    return can_edit(user, task["account_csm_id"]) or (user.role == "csm" and bool(user.csm_id)
                                               and task["assignee_csm_id"] == user.csm_id)
 
 
@@ -43,26 +43,18 @@ def tasks_data(request: Request, user: User, account_id: str | None = None) -> d
     _ = gettext_of(request)
 
     def gather(store):
-        only = visible_csm(user, store)
-        rows = task_store.task_list(store, status=status, account_id=account_id, playbook=q.get("playbook") or None,
-                                    assignee=None if assignee in ("all", "none") else assignee,
-                                    csm_of_account=only)
-        owners = dict(store.fetchall("SELECT account_id, csm_id FROM accounts WHERE account_id IN "
-                                     "(SELECT account_id FROM tasks)"))
-        csms = store.fetchall("SELECT csm_id, name, role FROM csms WHERE active ORDER BY name")
-        return rows, owners, csms
-
-    rows, owners, csms = workspace.run(gather)
-    if assignee == "none":
-        rows = [t for t in rows if t["assignee_csm_id"] is None]
-    total, overdue = len(rows), sum(t["overdue"] for t in rows)
-    pages, number = 1, 1
-    if account_id is None:
-        pages = max(1, -(-total // PAGE_SIZE))
+        which = task_store.TaskFilter(status, None if assignee == "all" else assignee, account_id,
+                                      q.get("playbook") or None, visible_csm(user, store))
+        total, overdue = task_store.task_counts(store, which)
+        pages = 1 if account_id else max(1, -(-total // PAGE_SIZE))
         number = min(pages, max(1, int(q["page"]))) if q.get("page", "").isdigit() else 1
-        rows = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+        rows = task_store.task_list(store, which, None if account_id else PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        csms = store.fetchall("SELECT csm_id, name, role FROM csms WHERE active ORDER BY name")
+        return rows, total, overdue, pages, number, csms
+
+    rows, total, overdue, pages, number, csms = workspace.run(gather)
     for t in rows:
-        t["editable"] = may_change(user, t, owners.get(t["account_id"]))
+        t["editable"] = may_change(user, t)
         t["why_words"] = why_words(t["why"], _)
     return {"tasks": rows, "status": status, "assignee": assignee, "playbook": q.get("playbook") or "",
             "csms": [{"csm_id": c, "name": n, "role": r} for c, n, r in csms],
@@ -97,11 +89,10 @@ def _change(request: Request, user: User, task_id: str, change) -> dict:
             task = task_store.get(store, task_id)
         except task_store.TaskError:
             raise HTTPException(404, f"no task {task_id!r}") from None
-        owner = store.fetchall("SELECT csm_id FROM accounts WHERE account_id = ?", (task["account_id"],))[0][0]
         only = visible_csm(user, store)
-        if only is not None and owner != only and task["assignee_csm_id"] != user.csm_id:
+        if only is not None and task["account_csm_id"] != only and task["assignee_csm_id"] != user.csm_id:
             raise HTTPException(404, f"no task {task_id!r}")
-        if not may_change(user, task, owner):
+        if not may_change(user, task):
             raise HTTPException(403, "You may not change this task.")
         try:
             return change(store, task)
