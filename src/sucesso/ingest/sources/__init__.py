@@ -1,5 +1,6 @@
 """Import presets for the exports CS teams already have: support tickets (Zendesk, Movidesk),
-CRM companies and contacts (HubSpot, Salesforce), and the spreadsheet template's workbook.
+CRM companies and contacts (HubSpot, Salesforce), Stripe's billing exports (ingest/stripe_csv.py)
+and the spreadsheet template's workbook.
 
 Each preset reads its tool's export, maps it onto canonical rows and writes them through the
 importer: the same checks, all or nothing, a re-import changes nothing, and a problem names the
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from sucesso.ingest import stripe_csv
 from sucesso.ingest.importer import ImportOptions, ImportReport
 from sucesso.ingest.problems import RejectedFile
 from sucesso.ingest.readers import Progress
@@ -32,6 +34,9 @@ SOURCES: dict[str, Preset] = {
     "hubspot-contacts": Preset(hubspot.import_people, "contacts"),
     "salesforce-accounts": Preset(salesforce.import_accounts_export, "accounts"),
     "salesforce-contacts": Preset(salesforce.import_contacts_export, "contacts"),
+    "stripe-customers": Preset(stripe_csv.import_customers, "accounts"),
+    "stripe-subscriptions": Preset(stripe_csv.import_subscriptions, "subscriptions"),
+    "stripe-invoices": Preset(stripe_csv.import_invoices, "invoices"),
     "workbook": Preset(workbook.import_workbook, "workbook", maps_itself=False),
 }
 
