@@ -176,7 +176,9 @@ def _options(fmt, encoding, delimiter, decimal, date_format, sheet, maps, skip_i
         raise fail(str(exc)) from None
 
 
-def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> bool:
+def print_reports(reports: list[ImportReport], errors_file: str | None, tr, can_skip: bool = True) -> bool:
+    """The import's reports, notes and problems; whether everything was written. `can_skip`:
+    whether --skip-invalid applies (not to another tool's export, which maps itself)."""
     def count(n: int) -> str:
         return format_value(n, "count", tr.language)
 
@@ -210,7 +212,7 @@ def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> b
         if not ok:  # --skip-invalid writes the valid rows, unless a problem is the file's as a whole
             err.print(f"[bold red]{tr('nothing was written')}[/]: "
                       + (tr("fix the file, or use --skip-invalid to write the valid rows")
-                         if all(p.row is not None for p in problems) else tr("fix the file")))
+                         if can_skip and all(p.row is not None for p in problems) else tr("fix the file")))
     return ok
 
 
@@ -218,7 +220,9 @@ def print_reports(reports: list[ImportReport], errors_file: str | None, tr) -> b
     "Import a file into a table (all or nothing by default), or restore an exported folder."))
 def import_command(
     target: Annotated[str, typer.Argument(help=help_(
-        "A table name (then FILE), or a folder written by `sucesso export`."))],
+        "A table name (then FILE), another tool's export (zendesk, movidesk, hubspot-companies, "
+        "hubspot-contacts, salesforce-accounts, salesforce-contacts, stripe-customers, stripe-subscriptions, "
+        "stripe-invoices, workbook; then FILE) or a folder written by `sucesso export`."))],
     file: Annotated[str | None, typer.Argument(help=help_("The file to import into TABLE."))] = None,
     fmt: Annotated[str | None, typer.Option("--format", help=help_("csv, tsv, xlsx, parquet, json, ndjson."))] = None,
     encoding: Annotated[str | None, typer.Option(help=help_("utf-8, cp1252, latin-1… (default: detected)."))] = None,
@@ -262,7 +266,7 @@ def import_command(
         if save_preset_as and reports and reports[0].written and path is not None and not is_source(table_name):
             save_preset(store, save_preset_as, table_name, given)
             out.print(tr("preset %(name)r saved", name=save_preset_as))
-    if not print_reports(reports, errors_file, tr):
+    if not print_reports(reports, errors_file, tr, not (path and is_source(table_name))):
         raise typer.Exit(1)
 
 

@@ -62,7 +62,7 @@ def import_command(
         tr = cli_gettext(store)
         with progress_bar(os.path.basename(file), tr) as (on_progress, on_phase):
             reports = import_export(store, kind.value, file, None, on_progress, on_phase)
-    if not print_reports(reports, errors_file, tr):
+    if not print_reports(reports, errors_file, tr, can_skip=False):
         raise typer.Exit(1)
 
 
