@@ -33,6 +33,7 @@ class WebWorkspace:
         self.months: list[str] = []
         self.computed_at: float | None = None
         self.error: str | None = None
+        self._streamed_at: float | None = None  # refresh_now_and_then's last refresh
 
     def run(self, job: Callable[[Store], T]) -> T:
         """Run `job` with the store, alone."""
@@ -89,6 +90,16 @@ class WebWorkspace:
     def refresh_in_background(self) -> None:
         self._ready.clear()
         threading.Thread(target=self.refresh, name="sucesso-precompute", daemon=True).start()
+
+    def refresh_now_and_then(self, every_seconds: float = 15 * 60) -> None:
+        """After a stream of small writes (tracked events, Stripe webhooks): recompute in the
+        background at most every `every_seconds` (the pages were computed when the server started)."""
+        now = time.monotonic()
+        if self._streamed_at is None:
+            self._streamed_at = now
+        elif now - self._streamed_at >= every_seconds:
+            self._streamed_at = now
+            self.refresh_in_background()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)

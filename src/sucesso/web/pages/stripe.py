@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 
 from sucesso.ingest import stripe_webhook
 from sucesso.ingest.stripe import Unwritable
-from sucesso.web.pages.tracking import _refresh_now_and_then
 from sucesso.web.render import gettext_of
 
 router = APIRouter()
@@ -62,5 +61,5 @@ async def receive_event(request: Request) -> JSONResponse:
                                                              "written"),
                              "problems": [str(p) for p in exc.problems]}, status_code=422)
     if outcome.outcome == "applied":
-        _refresh_now_and_then(request.app)
+        request.app.state.workspace.refresh_now_and_then()
     return JSONResponse({"received": True, "outcome": outcome.outcome, "detail": outcome.detail})

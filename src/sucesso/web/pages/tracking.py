@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 
@@ -202,7 +201,7 @@ async def _receive(request: Request, call: str | None) -> JSONResponse:
         raise
     await run_in_threadpool(rounds.submit, waiting)
     if waiting.refused is None and waiting.rejected is None and not waiting.errors:
-        _refresh_now_and_then(request.app)
+        request.app.state.workspace.refresh_now_and_then(REFRESH_EVERY)
         return JSONResponse({"success": True})
     _ = gettext_for(language_of(request))
     if waiting.refused == 401:
@@ -222,17 +221,6 @@ async def _receive(request: Request, call: str | None) -> JSONResponse:
         "message": _("%(count)s message(s) cannot be written; nothing was written.", count=len(errors)),
         "errors": [{"index": e.index, "messageId": e.message_id, "message": e.translated(_)} for e in errors],
     }, status_code=400)
-
-
-def _refresh_now_and_then(app) -> None:
-    """Recompute the precomputed pages after tracked writes, at most every REFRESH_EVERY seconds."""
-    now = time.monotonic()
-    last = getattr(app.state, "tracking_refreshed", None)
-    if last is None:
-        app.state.tracking_refreshed = now  # the pages were computed when the server started
-    elif now - last >= REFRESH_EVERY:
-        app.state.tracking_refreshed = now
-        app.state.workspace.refresh_in_background()
 
 
 def _route(call: str | None):
