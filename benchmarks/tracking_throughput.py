@@ -2,18 +2,23 @@
 loopback to a real `sucesso serve`, and a count afterwards: no event lost, none twice.
 
     .venv/bin/python benchmarks/tracking_throughput.py [--events 200000] [--batch 500] [--senders 4]
-                                                       [--stored 0]
+                                                       [--stored 0] [--all-tracked]
 
 A fresh DuckDB workspace gets an admin with an ingest token, 200 accounts and 2,000 contacts
 (through /v1/batch itself: group and identify calls), and `--stored` usage events already
-there (a workspace with history: de-duplication looks at every stored messageId). The track
+there: imported at schema version 6 (whose look for stored messageIds read every event_id),
+then upgraded, which records the latest million of their ids in tracked_messages (the index the
+tracking API checks messageIds against; the upgrade's seconds are recorded). With --all-tracked,
+tracked_messages then holds every stored id, as if the API had received them all: its index at
+its largest (DuckDB holds it in memory). The track
 calls are built beforehand as analytics-python sends them (messageId, timestamp, context,
 properties; the batch's sentAt): half name their account in context.groupId, half are found
 through their contact. Every 50th batch is sent twice, by another sender, as a retry would:
 its events count once. The clock runs from the first request to the last answer; every answer
 must be 200. Then the server stops and usage_events is counted: it must hold exactly the
 stored events plus the distinct ones sent. Results are appended to
-benchmarks/tracking-throughput.json (date, machine, events, seconds, events/s).
+benchmarks/tracking-throughput.json (date, machine, events, seconds, events/s, the upgrade's
+seconds and the messageIds tracked_messages held before).
 """
 
 from __future__ import annotations
@@ -44,16 +49,20 @@ ACCOUNTS, CONTACTS = 200, 2000
 EVENTS = ("Report Exported", "Dashboard Viewed", "Invite Sent", "Integration Connected", "Search Performed")
 
 
-def prepare(url: str, stored: int) -> str:
-    """The workspace's admin and ingest token (returned), and `stored` events from before."""
+def prepare(url: str, stored: int, all_tracked: bool) -> tuple[str, float, int]:
+    """The workspace's admin and ingest token, and `stored` events imported into it at schema
+    version 6; then the upgrade to the current version (and, `all_tracked`, every stored id
+    recorded in tracked_messages): the token, the upgrade's seconds, the ids recorded."""
     import pyarrow as pa
 
     from sucesso.ingest import write_batches
-    from sucesso.store import open_store
+    from sucesso.store.engines import connect
+    from sucesso.store.migrations import migrate
     from sucesso.store.schema import arrow_schema, table
     from sucesso.web.users import create_token, create_user
 
-    with open_store(url) as store:
+    with connect(url) as store:
+        migrate(store, to=6)
         user = create_user(store, "bench@example.com", "admin", "bench password 1234", name="Bench")
         _, token = create_token(store, user, "tracking bench", "ingest")
         if stored:
@@ -72,7 +81,14 @@ def prepare(url: str, stored: int) -> str:
                     schema=arrow_schema(table("usage_events"), columns))
                 report = write_batches(store, "usage_events", [batch])
                 assert report.written, report.problems[:3]
-    return token
+        started = time.perf_counter()
+        migrate(store)
+        upgrade = time.perf_counter() - started
+        if all_tracked:
+            store.execute("INSERT INTO tracked_messages (message_id, received_at) SELECT event_id, now() FROM "
+                          "usage_events u WHERE NOT EXISTS (SELECT 1 FROM tracked_messages t "
+                          "WHERE t.message_id = u.event_id)")
+        return token, upgrade, store.count("tracked_messages")
 
 
 def setup_calls() -> list[bytes]:
@@ -163,12 +179,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--stored", type=int, default=0, help="usage events already in the workspace")
+    parser.add_argument("--all-tracked", action="store_true", help="every stored id in tracked_messages")
     args = parser.parse_args()
     from sucesso.store import open_store
 
     folder = tempfile.mkdtemp(prefix="sucesso-tracking-bench-")
     url = os.path.join(folder, "workspace.duckdb")
-    token = prepare(url, args.stored)
+    token, upgrade, tracked = prepare(url, args.stored, args.all_tracked)
     bodies = track_batches(args.events, args.batch)
     port = free_port()
     server = subprocess.Popen([SUCESSO, "serve", "--db", url, "--port", str(port)], stdout=subprocess.DEVNULL)
@@ -197,13 +214,14 @@ def main() -> None:
              "python": platform.python_version(), "events": args.events, "batch": args.batch,
              "senders": args.senders, "requests": requests, "stored_before": args.stored,
              "seconds": round(seconds, 2), "events_per_second": round(args.events / seconds),
-             "counted": stored - args.stored}
+             "counted": stored - args.stored, "upgrade_seconds": round(upgrade, 2), "tracked_before": tracked}
     path = HERE / "tracking-throughput.json"
     history = json.loads(path.read_text()) if path.exists() else []
     path.write_text(json.dumps(history + [entry], indent=2) + "\n")
     print(f"{args.events:,} events ({requests} requests of {args.batch}, {args.senders} senders, "
           f"{args.stored:,} stored before) in {seconds:.2f} s: {entry['events_per_second']:,} events/s; "
-          f"counted {stored - args.stored:,}, none lost or twice")
+          f"counted {stored - args.stored:,}, none lost or twice; the upgrade from version 6 took {upgrade:.1f} s, "
+          f"tracked_messages held {tracked:,}")
 
 
 if __name__ == "__main__":

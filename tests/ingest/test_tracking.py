@@ -14,13 +14,16 @@ import time
 
 import httpx
 import orjson
+import pyarrow as pa
 import pytest
 from argon2 import PasswordHasher
 
-from sucesso.ingest import segment, tracking
+from sucesso.ingest import segment, tracking, write_batches
 from sucesso.ingest.segment import Rejected, corrected, read
 from sucesso.ingest.tracking import ingest, ingest_many
 from sucesso.store import open_store
+from sucesso.store.engines import KeyExists
+from sucesso.store.schema import arrow_schema, table
 from sucesso.web import users
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, 0)
@@ -212,6 +215,69 @@ def test_concurrent_requests_in_one_round_are_each_all_or_nothing(store):
         [], ["account ghost does not exist: send a group call for it first"], [], [], []]
     assert rows(store, "SELECT event_id, account_id FROM usage_events ORDER BY event_id") == [
         ("m1", "acme"), ("m2", "acme"), ("m3", "acme"), ("m5", "beta"), ("m6", "beta")]
+
+
+# -- de-duplication: tracked_messages, its index, the upgrade from version 6 ----------------------
+def test_a_resent_message_is_refused_however_many_events_are_stored(store):
+    send(store, group("acme", name="Acme"))
+    for n in range(4):  # 10,000 tracked events, e0 … e9999
+        assert send(store, *[track(f"e{i}", account="acme") for i in range(n * 2500, (n + 1) * 2500)])[1] == []
+    imported = pa.RecordBatch.from_pydict(  # and 20,000 from a file import
+        {"event_id": [f"i{i}" for i in range(20_000)], "account_id": ["acme"] * 20_000,
+         "event": ["Login"] * 20_000, "occurred_at": [NOW] * 20_000},
+        schema=arrow_schema(table("usage_events"), ["event_id", "account_id", "event", "occurred_at"]))
+    assert write_batches(store, "usage_events", [imported]).inserted == 20_000
+    # a retry of 2,400 of them (more than one look-up's worth) with 100 new ones: the 100 are written
+    resent = [track(f"e{i}", account="acme", event="Again") for i in range(5_000, 7_400)]
+    written, errors = send(store, *resent, *[track(f"n{i}", account="acme") for i in range(100)])
+    assert errors == [] and (written.events, written.duplicates) == (100, 2_400)
+    # and through ingest_many, as the server's rounds write them: nothing new
+    assert ingest_many(store, [calls(*resent[:1_000]), calls(*resent[1_000:])]) == [[], []]
+    assert store.fetchall("SELECT count(*), count(DISTINCT event_id) FROM usage_events") == [(30_100, 30_100)]
+    assert store.count("tracked_messages") == 10_100
+    assert store.fetchall("SELECT count(*) FROM usage_events WHERE event = 'Again'") == [(0,)]
+
+
+def test_tracked_messages_refuses_a_recorded_messageid_on_either_engine(store):
+    """Its key is a unique index on DuckDB too (indexed_key): append refuses a key it holds."""
+    tracked = table("tracked_messages")
+
+    def batch(*ids):
+        return pa.RecordBatch.from_pydict({"message_id": list(ids), "received_at": [NOW] * len(ids)},
+                                          schema=arrow_schema(tracked))
+
+    store.append(tracked, batch("m1", "m2"))
+    with pytest.raises(KeyExists), store.transaction():
+        store.append(tracked, batch("m3", "m2"))
+    assert store.keys_held(tracked, ["m1", "m2", "m3"]) == {"m1", "m2"}  # the failed transaction wrote nothing
+    many = [f"x{i}" for i in range(4_500)]  # three look-ups' worth
+    store.append(tracked, batch(*many))
+    assert store.keys_held(tracked, [*many[::2], "nope"]) == set(many[::2])
+
+
+def test_a_message_sent_before_the_upgrade_to_version_7_is_still_written_once(store_url, monkeypatch):
+    """Version 6 looked messageIds up in usage_events; the upgrade records the latest stored
+    event_ids (here the latest 2, by occurred_at) in tracked_messages."""
+    from sucesso.store import migrations
+    from sucesso.store.engines import connect
+
+    old = connect(store_url)
+    migrations.migrate(old, to=6)
+    old.execute("INSERT INTO accounts (account_id, name, created_at) VALUES ('acme', 'Acme', ?)", (NOW,))
+    for event_id, hour in (("m-old", 9), ("m-before", 11), ("m-latest", 12)):  # written by version 6's API
+        old.execute("INSERT INTO usage_events (event_id, account_id, event, occurred_at) "
+                    "VALUES (?, 'acme', 'Login', ?)", (event_id, NOW.replace(hour=hour)))
+    old.close()
+    monkeypatch.setattr(migrations, "TRACKED_AT_UPGRADE", 2)
+    with open_store(store_url) as upgraded:
+        assert migrations.current_version(upgraded) >= 7
+        assert sorted(r[0] for r in upgraded.fetchall("SELECT message_id FROM tracked_messages")) == [
+            "m-before", "m-latest"]
+        written, errors = send(upgraded, track("m-before", account="acme", event="Resent"),
+                               track("m-after", account="acme"))
+        assert errors == [] and (written.events, written.duplicates) == (1, 1)
+        assert upgraded.fetchall("SELECT event_id, event FROM usage_events ORDER BY event_id") == [
+            ("m-after", "Report Exported"), ("m-before", "Login"), ("m-latest", "Login"), ("m-old", "Login")]
 
 
 # -- timestamps (Segment's clock-skew correction), sizes ----------------------------------------

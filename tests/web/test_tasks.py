@@ -47,7 +47,7 @@ def csrf(client: TestClient, path: str = "/tasks") -> str:
 def test_a_csm_sees_their_own_tasks_first_and_everyone_on_request(app):
     csm = client_as(app, "csm")
     mine = csm.get("/api/tasks").json()
-    me = users.user_by_email(app.state.workspace.store, "csm@example.com").csm_id
+    me = app.state.workspace.run(lambda store: users.user_by_email(store, "csm@example.com").csm_id)
     assert mine["assignee"] == me and mine["tasks"]
     assert {t["assignee_csm_id"] for t in mine["tasks"]} == {me}
     everyone = csm.get("/api/tasks?assignee=all").json()
@@ -63,7 +63,7 @@ def test_a_csm_sees_their_own_tasks_first_and_everyone_on_request(app):
 
 def test_changing_tasks_by_form_and_api_with_the_roles_rules(app):
     csm, viewer, manager = client_as(app, "csm"), client_as(app, "viewer"), client_as(app, "manager")
-    me = users.user_by_email(app.state.workspace.store, "csm@example.com").csm_id
+    me = app.state.workspace.run(lambda store: users.user_by_email(store, "csm@example.com").csm_id)
     mine = csm.get("/api/tasks").json()["tasks"]
     others = [t for t in csm.get("/api/tasks?assignee=all").json()["tasks"]
               if t["assignee_csm_id"] != me and not t["editable"]]

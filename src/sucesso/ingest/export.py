@@ -1,4 +1,11 @@
-"""Export: every canonical table as one Parquet file, plus a manifest; `import DIR` restores it."""
+"""Export: every canonical table as one Parquet file, plus a manifest; `import DIR` restores it.
+
+The manifest carries the workspace's settings that are data, not secrets (RESTORED_SETTINGS).
+A backup does not carry the app's own state: users, their sessions and API tokens, tasks,
+playbook runs, notifications, the health score history (`sucesso health history` computes it
+again), trained risk models, import presets, Stripe's event log; nor any secret — the key that
+signs the sign-in cookies, Stripe's webhook secret, the SMTP password, the webhooks' secrets.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,11 @@ from sucesso.store.migrations import current_version
 from sucesso.store.schema import CANONICAL, Table, arrow_schema
 
 MANIFEST = "manifest.json"
-RESTORED_SETTINGS = ("currency", "locale")
+# Its currency and language, the files the team edits (health model, playbooks, churn reasons, team
+# ratios: the keys health/history.py, operations/playbooks.py, churn.py and team.py keep them under),
+# what a csm sees (web/auth.py) and how often `sucesso serve` runs the playbooks (web/schedule.py).
+RESTORED_SETTINGS = ("currency", "locale", "health_model", "playbooks", "churn_reasons", "team_ratios", "csm_scope",
+                     "playbooks_every_minutes")
 
 
 def ordered_select(table: Table) -> str:
@@ -39,7 +50,7 @@ def export_workspace(store: Store, directory: str) -> dict[str, int]:
     manifest = {
         "sucesso_schema_version": current_version(store),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "settings": {k: get_setting(store, k) for k in RESTORED_SETTINGS},
+        "settings": {k: value for k in RESTORED_SETTINGS if (value := get_setting(store, k))},
         "rows": counts,
     }
     with open(os.path.join(directory, MANIFEST), "w", encoding="utf-8") as fh:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sucesso.ingest.export import RESTORED_SETTINGS, read_manifest
+from sucesso.ingest.formulas import REJECTED_HEADER, neutralise, neutralise_array
 from sucesso.ingest.headers import canonical_name
 from sucesso.ingest.parse import Locale, Scratch, convert, normalise_name, quote
 from sucesso.ingest.problems import Problem, RejectedFile
@@ -241,29 +242,30 @@ def _merge_extras(values: list[str | None], batch: pa.RecordBatch, extras: list[
 
 
 def _save_rejected(source: Source, scratch: Scratch, bad_rows: list[int], problems: list[Problem]) -> str:
-    """The rejected rows, as they were, with their reasons, beside the input."""
+    """The rejected rows, as they were, with their reasons, beside the input; safe to open in a
+    spreadsheet app (`ingest.formulas`), and read back as they were when imported again."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.row is not None:
             reasons.setdefault(p.row, []).append(f"{p.column}: expected {p.expected}" if p.column else p.expected)
     scratch.con.register("_bad", pa.table({"_row": pa.array(bad_rows, pa.int64())}))
+    as_text = ", ".join(f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in source.columns)
     rows = scratch.con.sql(
-        "SELECT * FROM raw WHERE _row IN (SELECT _row FROM _bad) ORDER BY _row").to_arrow_table()
+        f"SELECT _row, {as_text} FROM raw WHERE _row IN (SELECT _row FROM _bad) ORDER BY _row").to_arrow_table()
     scratch.con.unregister("_bad")
     malformed = [p for p in source.malformed]
-    table = pa.table({
-        "row": pa.array([r for r in rows["_row"].to_pylist()] + [p.row for p in malformed], pa.int64()),
-        "problems": pa.array(["; ".join(reasons[r]) for r in rows["_row"].to_pylist()]
-                             + ["; ".join(reasons[p.row]) for p in malformed]),
-        **{c: pa.concat_arrays([rows[c].combine_chunks().cast(pa.string()),
-                                pa.array([p.value if i == 0 else None for p in malformed], pa.string())])
-           for i, c in enumerate(source.columns)},
-    })
+    numbers = rows["_row"].to_pylist() + [p.row for p in malformed]
+    columns = [pa.array(numbers, pa.int64()), pa.array(["; ".join(reasons[r]) for r in numbers])] + [
+        pa.concat_arrays([rows[c].combine_chunks(),
+                          pa.array([p.value if i == 0 else None for p in malformed], pa.string())])
+        for i, c in enumerate(source.columns)]
+    table = pa.table([neutralise_array(c) for c in columns],
+                     names=[*REJECTED_HEADER, *map(neutralise, source.columns)]).sort_by(REJECTED_HEADER[0])
     stem, _ = os.path.splitext(source.path)
     out = f"{stem}.rejected.csv"
     with open(out, "wb") as fh:
         fh.write(codecs.BOM_UTF8)  # so that spreadsheet apps read the accents, like the errors file
-        pacsv.write_csv(table.sort_by("row"), fh)
+        pacsv.write_csv(table, fh)
     return out
 
 

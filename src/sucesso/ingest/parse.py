@@ -111,8 +111,11 @@ class Scratch:
                 self.rows = data.num_rows
         else:
             data = pa.table({c: pa.array([], pa.string()) for c in source.columns} | {"_row": pa.array([], pa.int64())})
-        self._raw = data  # registered views do not keep their data alive
-        self.con.register("raw", data)
+        self._raw = _readable(source.path, data)  # registered views do not keep their data alive
+        try:
+            self.con.register("raw", self._raw)
+        except duckdb.Error:
+            raise _unreadable_column(source.path, self._raw) from None
 
     def text_columns(self) -> set[str]:
         return {f.name for f in self._raw.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
@@ -128,6 +131,53 @@ class Scratch:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _readable(path: str, data: pa.Table) -> pa.Table:
+    """A typed file's columns (Parquet) as DuckDB reads them: half floats widened, decimals of up
+    to 38 digits, times and durations in microseconds (pandas writes nanoseconds), text checked to be
+    UTF-8. A value beyond them is refused, naming its column (DuckDB fails on one even inside a
+    TRY_CAST)."""
+    for i, f in enumerate(data.schema):
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            try:
+                data.column(i).validate(full=True)
+            except pa.ArrowInvalid:  # Parquet does not check its strings: a damaged file may hold any bytes
+                raise RejectedFile(path, f"column {f.name!r} holds text that is not valid UTF-8") from None
+            continue
+        if pa.types.is_float16(f.type):
+            target = pa.float32()
+        elif pa.types.is_decimal256(f.type):
+            target = pa.decimal128(min(f.type.precision, 38), min(f.type.scale, 38))
+        elif pa.types.is_timestamp(f.type) and f.type.unit != "us":  # DuckDB casts a zoned ns time to NULL
+            target = pa.timestamp("us", f.type.tz)
+        elif pa.types.is_duration(f.type) and f.type.unit != "us":
+            target = pa.duration("us")
+        elif pa.types.is_string_view(f.type):
+            target = pa.string()
+        else:
+            continue
+        try:
+            column = pc.cast(data.column(i), options=pc.CastOptions(target, allow_time_truncate=True))
+        except pa.ArrowInvalid as exc:
+            raise RejectedFile(path, f"column {f.name!r} holds a value out of the range of {target} ({exc})") from None
+        data = data.set_column(i, f.name, column)
+    return data
+
+
+def _unreadable_column(path: str, data: pa.Table) -> RejectedFile:
+    """The file's first column whose type DuckDB cannot read (a union, …), said so."""
+    con = duckdb.connect(":memory:")
+    try:
+        for f in data.schema:
+            try:
+                con.register("probe", data.select([f.name]))
+                con.unregister("probe")
+            except duckdb.Error:
+                return RejectedFile(path, f"column {f.name!r} has a type sucesso cannot read ({f.type})")
+        return RejectedFile(path, "its columns have types sucesso cannot read")
+    finally:
+        con.close()
 
 
 # -- evidence ----------------------------------------------------------------------------
@@ -239,7 +289,7 @@ def conversion(col: Column, src: str, is_text: bool, loc: Locale) -> str:
             return f"TRY_CAST({num} AS DOUBLE)"
         exact = f"TRY_CAST({num} AS DECIMAL(38,6))"
         if t == "int":
-            return f"CASE WHEN {exact} = round({exact}) THEN CAST({exact} AS BIGINT) END"
+            return f"CASE WHEN {exact} = round({exact}) THEN TRY_CAST({exact} AS BIGINT) END"  # beyond 64 bits: NULL
         return f"CASE WHEN abs({exact}) < {MAX_DECIMAL} THEN CAST(round({exact}, 2) AS DECIMAL(18,2)) END"
     if t in TEMPORAL:
         value = _timestamp_text(s, loc.date_order or "dmy") if is_text else f"TRY_CAST({s} AS TIMESTAMP)"
@@ -257,6 +307,21 @@ def conversion(col: Column, src: str, is_text: bool, loc: Locale) -> str:
     if col.enum:
         return f"lower({text})"
     return text
+
+
+def _add_extras(scratch: Scratch, extras: list[str]) -> None:
+    """The extra columns, as text, into `typed` (as `_x_<name>`).
+
+    Without DuckDB's common-subexpression optimiser, whose time grows with the square of the
+    columns (minutes for an export of 10,000 columns) and which finds nothing to share here."""
+    selects = ", ".join(f"NULLIF(trim(CAST({quote(src)} AS VARCHAR)), '') AS {quote('_x_' + src)}" for src in extras)
+    scratch.con.execute("SET disabled_optimizers = 'common_subexpressions'")
+    try:
+        scratch.con.execute(f"CREATE TABLE _extras AS SELECT _row, {selects} FROM raw")
+    finally:
+        scratch.con.execute("RESET disabled_optimizers")
+    scratch.con.execute("CREATE OR REPLACE TABLE typed AS SELECT * FROM typed JOIN _extras USING (_row) ORDER BY _row")
+    scratch.con.execute("DROP TABLE _extras")
 
 
 DATES = {  # what a date column expects, by the file's order of day and month (None: not known)
@@ -292,9 +357,9 @@ def convert(path: str, scratch: Scratch, table: Table, mapping: dict[str, str], 
     selects = ["_row"]
     for src, name in mapping.items():
         selects.append(f"{conversion(table.column(name), src, src in text, loc)} AS {quote(name)}")
-    for src in extras:
-        selects.append(f"NULLIF(trim(CAST({quote(src)} AS VARCHAR)), '') AS {quote('_x_' + src)}")
     scratch.con.execute(f"CREATE TABLE typed AS SELECT {', '.join(selects)} FROM raw")
+    if extras:
+        _add_extras(scratch, extras)
     problems: list[Problem] = []
     for src, name in mapping.items():
         col = table.column(name)

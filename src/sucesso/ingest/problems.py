@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from dataclasses import astuple, dataclass, fields
 
+from sucesso.ingest.formulas import neutralise
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -41,9 +43,10 @@ class RejectedFile(Exception):
 
 
 def write_problems(path: str, problems: list[Problem]) -> None:
-    """The full list as CSV (UTF-8 with BOM, so spreadsheet apps read the accents)."""
+    """The full list as CSV (UTF-8 with BOM, so spreadsheet apps read the accents; formulas
+    neutralised, `ingest.formulas`)."""
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow([f.name for f in fields(Problem)])
         for p in problems:
-            writer.writerow(["" if v is None else v for v in astuple(p)])
+            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in astuple(p)])

@@ -15,6 +15,9 @@ import io
 import itertools
 import json
 import os
+import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sucesso.ingest.formulas import is_rejected_rows, restore, restore_array
 from sucesso.ingest.problems import Problem, RejectedFile
 
 FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "ndjson")
@@ -38,6 +42,12 @@ csv.field_size_limit(max(csv.field_size_limit(), BLOCK))  # Python's csv reads t
 BINARY_SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive (an XLSX file?)", b"PAR1": "a Parquet file", b"%PDF": "a PDF document",
 }
+
+# What openpyxl raises on a damaged workbook (zip, deflate, XML), when opening it or reading its rows
+XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, TypeError, IndexError,
+               NotImplementedError, SyntaxError)
+# An accented Latin letter (À-ÿ) as UTF-8 writes it, in a word (beside an ASCII letter: not binary noise)
+UTF8_LETTER = re.compile(rb"(?<=[A-Za-z])\xc3[\x80-\xbf]|\xc3[\x80-\xbf](?=[A-Za-z])")
 
 Progress = Callable[[int, int], None]
 
@@ -80,19 +90,40 @@ def open_source(path: str, fmt: str | None = None, *, encoding: str | None = Non
     if size == 0:
         raise RejectedFile(path, "the file is empty")
     if fmt in ("csv", "tsv"):
-        return _open_csv(path, fmt, size, encoding, delimiter or ("\t" if fmt == "tsv" else None), on_progress)
-    if fmt == "xlsx":
-        return _open_xlsx(path, size, sheet)
-    if fmt == "parquet":
+        source = _open_csv(path, fmt, size, encoding, delimiter or ("\t" if fmt == "tsv" else None), on_progress)
+    elif fmt == "xlsx":
+        source = _open_xlsx(path, size, sheet)
+    elif fmt == "parquet":
         return _open_parquet(path, size, on_progress)
-    return _open_json(path, fmt, size, encoding)
+    else:
+        return _open_json(path, fmt, size, encoding)
+    return _read_back(source) if is_rejected_rows(source.columns) else source
+
+
+def _read_back(source: Source) -> Source:
+    """A rejected-rows file sucesso wrote, read as the rows it holds: without its `row` and
+    `problems` columns, and without the quotes it put before formulas (see `ingest.formulas`)."""
+    kept = source.columns[2:]
+    names = [restore(c) for c in kept]
+    _check_header(source.path, names)
+    batches = source.batches
+
+    def restored():
+        for batch in batches:
+            yield pa.RecordBatch.from_arrays([restore_array(batch.column(c)) for c in kept], names=names)
+
+    source.columns, source.batches = names, restored()
+    source.detected["read_back"] = "rows rejected by sucesso"
+    return source
 
 
 # -- text detection -------------------------------------------------------------------
 def sniff_encoding(path: str) -> str:
     """UTF-8 (with or without BOM) when every byte decodes, else Windows-1252 (else Latin-1).
 
-    UTF-16 is recognised by its BOM (Excel's "Unicode text" export).
+    UTF-16 is recognised by its BOM (Excel's "Unicode text" export). A file that is not UTF-8
+    but holds UTF-8 accented letters mixes encodings and is refused: read either way, part of
+    its text would be garbled ("São" read as "SÃ£o").
     """
     with open(path, "rb") as fh:
         head = fh.read(4096)
@@ -112,7 +143,7 @@ def sniff_encoding(path: str) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            pass
+            _refuse_mixed(path, fh)
         else:
             return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
@@ -124,6 +155,16 @@ def sniff_encoding(path: str) -> str:
         return "latin-1"
 
 
+def _refuse_mixed(path: str, fh) -> None:
+    fh.seek(0)
+    tail = b""
+    while chunk := fh.read(8 << 20):
+        if found := UTF8_LETTER.search(tail + chunk):
+            raise RejectedFile(path, f"it mixes encodings: some text is UTF-8 (such as {found.group().decode()!r}) "
+                                     "and some is not; save it again as UTF-8, or give its encoding with --encoding")
+        tail = chunk[-2:]
+
+
 def sniff_delimiter(path: str, sample: str) -> str:
     """The separator that splits the first records into the same number (>1) of fields.
 
@@ -132,7 +173,7 @@ def sniff_delimiter(path: str, sample: str) -> str:
     """
     best, best_fields, splits_header = None, 1, []
     for delim in DELIMITERS:
-        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delim), 51) if r]
+        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), 51) if r]
         if len(records) > 1:
             records = records[:-1]  # the last record of a sample may be cut short
         if not records:
@@ -158,13 +199,17 @@ def _open_csv(path, fmt, size, encoding, delimiter, on_progress) -> Source:
         codecs.lookup(encoding)
     except LookupError:
         raise RejectedFile(path, f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        sample = fh.read(256 << 10)
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as fh:
+            sample = fh.read(256 << 10)
+    except UnicodeError as exc:  # a UTF-16 or UTF-32 file without its BOM
+        raise RejectedFile(path, f"the file is not valid {encoding} ({exc}); give its encoding with --encoding") \
+            from None
     sample = sample.removeprefix("\ufeff")
     if not sample.strip():
         raise RejectedFile(path, "the file is empty")
     delimiter = delimiter or sniff_delimiter(path, sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
     columns = [h.strip() for h in header]
     # Exports that end every line with the separator leave unnamed columns at the end: they
     # are read (so rows keep their width) and dropped, as long as they stay empty.
@@ -184,13 +229,14 @@ UNNAMED = "_unnamed_column_"
 
 def _without_unnamed(source: Source, batch: pa.RecordBatch, first: int) -> pa.RecordBatch:
     """Drop the trailing unnamed columns, refusing a value found in one of them."""
-    for name in batch.schema.names[len(source.columns):]:
+    unnamed = [name for name in batch.schema.names if name.startswith(UNNAMED)]
+    for name in unnamed:
         column = batch.column(name)
         if column.null_count < len(column):
             at = pc.index(pc.is_valid(column), True).as_py()
             raise RejectedFile(source.path, f"row {first + at} has {column[at].as_py()!r} in column "
                                             f"{name.removeprefix(UNNAMED)}, which the header does not name")
-    return batch.select(source.columns)
+    return batch.drop_columns(unnamed) if unnamed else batch
 
 
 def _csv_batches(source: Source, every: list[str], encoding: str, delimiter: str, on_progress
@@ -233,6 +279,9 @@ def _csv_batches(source: Source, every: list[str], encoding: str, delimiter: str
         raise RejectedFile(source.path, f"cannot read it as CSV: {text}") from None
     except pa.ArrowException as exc:
         raise RejectedFile(source.path, f"cannot read it as CSV: {exc}") from None
+    except UnicodeError as exc:  # from the transcoding of another encoding
+        raise RejectedFile(source.path, f"the file is not valid {encoding} ({exc}); give its encoding with "
+                                        "--encoding") from None
     finally:
         raw.close()
     if bad:
@@ -250,7 +299,7 @@ def _locate_malformed(source: Source, width: int, encoding: str, delimiter: str)
                 if len(fields) != width and fields:
                     problems.append(Problem(source.path, index + source.first_row, "", delimiter.join(fields)[:120],
                                             f"{width} fields separated by {delimiter!r} (found {len(fields)})"))
-        except csv.Error as exc:
+        except (csv.Error, UnicodeError) as exc:
             raise RejectedFile(source.path, f"cannot read it as CSV: {exc}") from None
     return problems
 
@@ -305,25 +354,36 @@ def _records_to_batches(columns: list[str], records) -> Iterator[pa.RecordBatch]
     yield from pa.table([cell_column(c) for c in cells], names=columns).to_batches(BATCH_ROWS)
 
 
-def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
-    import zipfile
-
+def open_workbook(path: str, data_only: bool = True):
+    """An XLSX workbook, read-only (formulas as their last computed values: never run)."""
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException  # a name not ending in .xlsx (an upload's)
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RejectedFile(path, f"not a readable XLSX workbook ({exc})") from None
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except (*XLSX_ERRORS, InvalidFileException) as exc:
+        raise unreadable_workbook(path, exc) from None
+
+
+def unreadable_workbook(path: str, exc: BaseException) -> RejectedFile:
+    return RejectedFile(path, f"not a readable XLSX workbook ({exc or type(exc).__name__})")
+
+
+def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
+    book = open_workbook(path)
     if sheet and sheet not in book.sheetnames:
         raise RejectedFile(path, f"no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}")
     ws = book[sheet] if sheet else book.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    for number, values in enumerate(rows, 1):
-        if any(v is not None and str(v).strip() for v in values):
-            header_row, header = number, values
-            break
-    else:
-        raise RejectedFile(path, "the sheet is empty")
+    try:
+        for number, values in enumerate(rows, 1):
+            if any(v is not None and str(v).strip() for v in values):
+                header_row, header = number, values
+                break
+        else:
+            raise RejectedFile(path, "the sheet is empty")
+    except XLSX_ERRORS as exc:
+        raise unreadable_workbook(path, exc) from None
     width = max(i + 1 for i, v in enumerate(header) if v is not None and str(v).strip())
     columns = [str(v).strip() if v is not None else "" for v in header[:width]]
     _check_header(path, columns)
@@ -336,6 +396,8 @@ def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
     def batches():
         try:
             yield from _records_to_batches(columns, records())
+        except XLSX_ERRORS as exc:
+            raise unreadable_workbook(path, exc) from None
         finally:
             book.close()
 
@@ -346,9 +408,9 @@ def _open_xlsx(path: str, size: int, sheet: str | None) -> Source:
 def _open_parquet(path: str, size: int, on_progress) -> Source:
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+        columns = pf.schema_arrow.names
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: a damaged name (not UTF-8)
         raise RejectedFile(path, f"not a readable Parquet file ({exc})") from None
-    columns = pf.schema_arrow.names
     _check_header(path, columns)
 
     def batches():
@@ -359,28 +421,52 @@ def _open_parquet(path: str, size: int, on_progress) -> Source:
                 yield batch
                 if on_progress:
                     on_progress(int(size * done / max(pf.metadata.num_rows, 1)), size)
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, ValueError) as exc:
             raise RejectedFile(path, f"the Parquet file is damaged ({exc})") from None
 
     return Source(path, "parquet", columns, batches(), first_row=1, size=size, text=False)
 
 
-def _open_json(path: str, fmt: str, size: int, encoding: str | None) -> Source:
+def read_text(path: str, encoding: str | None) -> str:
+    """A whole text file (JSON), its encoding detected unless given."""
     encoding = encoding or sniff_encoding(path)
-    with open(path, encoding=encoding) as fh:
-        text = fh.read().removeprefix("\ufeff")
+    try:
+        with open(path, encoding=encoding) as fh:
+            text = fh.read().removeprefix("\ufeff")
+    except LookupError:
+        raise RejectedFile(path, f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
+    except OSError as exc:
+        raise RejectedFile(path, f"cannot read the file ({exc})") from None
+    except UnicodeError as exc:
+        raise RejectedFile(path, f"the file is not valid {encoding} ({exc}); give its encoding with --encoding") \
+            from None
     if not text.strip():
         raise RejectedFile(path, "the file is empty")
+    return text
+
+
+def json_value(path: str, text: str, line: int | None = None) -> object:
+    """The JSON document `text` (the whole file, or its `line`), or a RejectedFile saying why not."""
+    where = f"line {line} is not valid JSON" if line else "not valid JSON"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = "" if line else f" at line {exc.lineno} column {exc.colno}"
+        raise RejectedFile(path, f"{where}: {exc.msg}{at}") from None
+    except RecursionError:
+        raise RejectedFile(path, f"{where}: it is nested too deeply") from None
+
+
+def _open_json(path: str, fmt: str, size: int, encoding: str | None) -> Source:
+    encoding = encoding or sniff_encoding(path)
+    text = read_text(path, encoding)
     records: list[dict] = []
     if fmt == "ndjson":
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 records.append(_json_object(path, line, number))
     else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RejectedFile(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        data = json_value(path, text)
         if isinstance(data, dict):
             lists = [v for v in data.values() if isinstance(v, list)]
             if len(lists) != 1:
@@ -404,10 +490,7 @@ def _open_json(path: str, fmt: str, size: int, encoding: str | None) -> Source:
 
 
 def _json_object(path: str, line: str, number: int) -> dict:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise RejectedFile(path, f"line {number} is not valid JSON: {exc.msg}") from None
+    value = json_value(path, line, number)
     if not isinstance(value, dict):
         raise RejectedFile(path, f"line {number} is a {type(value).__name__}, expected an object")
     return value

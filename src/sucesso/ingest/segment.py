@@ -314,19 +314,20 @@ def _text(value, where: str, max_length: int | None = None) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(N_("%(field)s: expected text, not %(value)s"), field=where, value=_show(value))
     text = value if isinstance(value, str) else str(value)
+    if "\x00" in text:  # PostgreSQL cannot store it (and it is never in a real id or name)
+        raise _Invalid(N_("%(field)s: text cannot hold the NUL character"), field=where)
     if max_length is not None and len(text) > max_length:
         raise _Invalid(N_("%(field)s: at most %(limit)s characters"), field=where, limit=max_length)
     return text
 
 
 def _whole(value, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise _Invalid(N_("%(field)s: expected a whole number, not %(value)s"), field=where, value=_show(value))
+    """A whole number that a BIGINT column holds (the text of one too)."""
+    whole = (isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+             or isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 19)
+    if not whole or not -2**63 <= int(value) < 2**63:
+        raise _Invalid(N_("%(field)s: expected a whole number, not %(value)s"), field=where, value=_show(value))
+    return int(value)
 
 
 def _object(value, where: str) -> dict:

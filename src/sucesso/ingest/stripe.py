@@ -144,8 +144,11 @@ def moment(seconds) -> datetime | None:
 
 
 def id_of(value) -> str | None:
-    """An expandable field's id: the string, or the expanded object's id."""
-    return value.get("id") if isinstance(value, dict) else value
+    """An expandable field's id: the string, or the expanded object's id (TypeError for anything else)."""
+    found = value.get("id") if isinstance(value, dict) else value
+    if found is not None and not isinstance(found, str):
+        raise TypeError(f"expected an id, not {found!r}")
+    return found
 
 
 @dataclass(frozen=True)

@@ -129,20 +129,27 @@ class Event:
 
 def apply_event(store: Store, event: dict, received_at: datetime | None = None) -> Outcome:
     """Apply one (verified) event, once, in one transaction; its outcome is recorded."""
-    data = event.get("data") or {}
-    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
-    created = moment(event.get("created")) or datetime.now(UTC).replace(tzinfo=None)
-    e = Event(event["id"], event["type"], created, obj, data.get("previous_attributes") or {})
+    try:  # the envelope, as Stripe documents it
+        data = event.get("data") or {}
+        obj = data.get("object") if isinstance(data.get("object"), dict) else {}
+        created = moment(event.get("created")) or datetime.now(UTC).replace(tzinfo=None)
+        previous = data.get("previous_attributes") or {}
+        if not isinstance(previous, dict):
+            raise TypeError("data.previous_attributes is not an object")
+    except (AttributeError, TypeError, ValueError, ArithmeticError, OSError) as exc:
+        raise Refused(N_("the event is not as Stripe documents it (%(problem)s)"),
+                      problem=f"{type(exc).__name__}: {exc}") from None
+    e = Event(event["id"], event["type"], created, obj, previous)
     with store.transaction():
         if store.fetchall("SELECT 1 FROM stripe_events WHERE event_id = ?", (e.id,)):
             return Outcome("duplicate")
-        apply = APPLY.get(obj.get("object"))
+        apply = APPLY.get(obj.get("object")) if isinstance(obj.get("object"), str) else None
         if apply is None or not isinstance(obj.get("id"), str):
             outcome = Outcome("ignored", "not about a customer, a subscription or an invoice")
         else:
             try:
                 outcome = apply(store, e)
-            except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, OSError) as exc:
                 raise Refused(N_("the event's %(kind)s is not as Stripe documents it (%(problem)s)"),
                               kind=obj["object"], problem=f"{type(exc).__name__}: {exc}") from None
         store.execute(

@@ -30,11 +30,29 @@ Accounts and contacts are written through the importer's `write_batches` (the sa
 `sucesso import`: enums, lengths, references, required columns of new rows); a column a call
 does not send keeps its stored value, and a row that would not change is not written. Usage
 events are checked here against the same declaration (required values, lengths, the account and
-contact that must exist) and appended when their messageId is not stored yet: a messageId
-already stored changes nothing, its first arrival stands (Segment's de-duplication window is 24
-hours; this one has no end). That look reads every stored event_id — a scan on DuckDB, whose
-tables carry no index (store/engines.py), so its cost grows with usage_events (see
-benchmarks/tracking-throughput.json); `ingest_many` shares one look among concurrent requests.
+contact that must exist).
+
+Each messageId is written once. The transaction that appends a track records its messageId in
+tracked_messages, whose key (a unique index on either engine, store/schema.py) refuses one
+recorded before; the transaction is then rolled back and run again without the tracks whose
+messageIds the index holds. So a message sent again, however late, changes nothing and its first
+arrival stands (Segment's de-duplication window is 24 hours; this one has no end). Recording
+reads nothing but the index, and so does the look (only for requests that resend a message):
+neither grows with usage_events (benchmarks/tracking-throughput.json). `ingest_many` writes the
+tracks of concurrent requests in one transaction. DuckDB holds the index in memory, within the
+workspace's limit (1200 MB unless SUCESSO_DUCKDB_MEMORY says otherwise): about 100 bytes a
+messageId (5 million take 480 MB), and writes it out at each checkpoint, which makes a large
+index slower to write to (the --all-tracked runs of the benchmark); PostgreSQL keeps it on disk.
+
+What this promises, precisely: from schema version 7 on, the API writes each messageId it
+receives at most once; the upgrade to it recorded the event_ids of the latest million events
+(by occurred_at), so that a message sent shortly before the upgrade counts too. The API does not
+look at usage_events, so it does not see the events a file import writes: an import of an
+event_id the API wrote upserts that row (the importer keeps the key), but a messageId sent after
+an import wrote the same event_id is appended as a second row with that key (on PostgreSQL,
+usage_events' primary key fails the request instead: a 500). Seeing those events would mean
+reading every stored event_id for each request again, as before version 7 (DuckDB tables carry
+no index: store/engines.py).
 
 Within a request, group calls are written before identify calls and those before tracks, so
 one batch can create an account, its contact and their events; calls about one account (or
@@ -44,7 +62,10 @@ events: a resent one writes the same values again, which changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import orjson
 import pyarrow as pa
@@ -53,13 +74,17 @@ from sucesso.i18n import N_
 from sucesso.ingest.importer import write_batches
 from sucesso.ingest.segment import Calls, Message, MessageError, Rejected, read
 from sucesso.store import Store
+from sucesso.store.engines import KeyExists
 from sucesso.store.schema import Table, arrow_schema, table
 
 __all__ = ["Calls", "Message", "MessageError", "Rejected", "Written", "ingest", "ingest_many", "read"]
 
 ACCOUNTS, CONTACTS, USAGE = table("accounts"), table("contacts"), table("usage_events")
+TRACKED = table("tracked_messages")
 USAGE_COLUMNS = ["event_id", "account_id", "contact_id", "event", "occurred_at", "properties"]
 USAGE_SCHEMA = arrow_schema(USAGE, USAGE_COLUMNS)
+TRACKED_SCHEMA = arrow_schema(TRACKED)
+T = TypeVar("T")
 # the call's field a column comes from, to name it in an error (else traits.<column>)
 SOURCE_FIELDS = {
     "accounts": {"account_id": "groupId", "created_at": "traits.createdAt", "attributes": "traits"},
@@ -121,11 +146,7 @@ def ingest(store: Store, calls: Calls) -> tuple[Written, list[MessageError]]:
     if errors:
         return Written(), errors
     try:
-        with store.transaction():
-            written = Written(accounts=_write_rows(store, ACCOUNTS, plan.accounts),
-                              contacts=_write_rows(store, CONTACTS, plan.contacts))
-            if plan.events:
-                written.events, written.duplicates = _write_events(store, plan.events)
+        written = _write_once(store, plan.events, lambda known: _write_plan(store, plan, known))
     except _Refused as exc:
         return Written(), exc.errors
     return written, []
@@ -134,7 +155,7 @@ def ingest(store: Store, calls: Calls) -> tuple[Written, list[MessageError]]:
 def ingest_many(store: Store, requests: list[Calls]) -> list[list[MessageError]]:
     """Several requests, each written all or nothing as `ingest` would write them one after the
     other; the errors of each ([] when written). A run of requests holding nothing but tracks
-    shares one lookup and one write: tracks change no account or contact, so resolving them
+    shares one resolution and one write: tracks change no account or contact, so resolving them
     together is resolving them in turn, and the first of a messageId sent twice stands."""
     answers: list[list[MessageError]] = []
     run: list[Calls] = []
@@ -163,8 +184,7 @@ def _ingest_tracks(store: Store, requests: list[Calls]) -> list[list[MessageErro
             seen.add(message.message_id)
             events.append(event)
     if events:
-        with store.transaction():
-            _write_events(store, events)
+        _write_once(store, events, lambda known: _write_events(store, events, known))
     return [sorted(errors, key=lambda e: e.index) for errors in answers]
 
 
@@ -263,6 +283,27 @@ def _stored(store: Store, t: Table, keys: set[str]) -> dict[str, dict]:
 
 
 # -- writing --------------------------------------------------------------------------------
+def _write_once(store: Store, events: list[tuple[Message, str, str | None]], write: Callable[[set[str]], T]) -> T:
+    """`write(known)` in one transaction, `known` being the messageIds of `events` already written.
+    Run first with none known: most requests hold none, and the key checks each messageId recorded
+    for less than a look-up costs (DuckDB plans every value looked up). When it refuses one
+    (KeyExists), the transaction is rolled back and run again, with them looked up."""
+    try:
+        with store.transaction():
+            return write(set())
+    except KeyExists:
+        with store.transaction():
+            return write(store.keys_held(TRACKED, [m.message_id for m, _, _ in events]))
+
+
+def _write_plan(store: Store, plan: _Plan, known: set[str]) -> Written:
+    written = Written(accounts=_write_rows(store, ACCOUNTS, plan.accounts),
+                      contacts=_write_rows(store, CONTACTS, plan.contacts))
+    if plan.events:
+        written.events, written.duplicates = _write_events(store, plan.events, known)
+    return written
+
+
 def _write_rows(store: Store, t: Table, rows: list[tuple[dict, Message]]) -> int:
     """Upsert planned rows with the importer's checks (`write_batches`), a batch per set of columns
     sent (a column a call does not send keeps its stored value); the rows inserted or updated."""
@@ -289,15 +330,17 @@ def _problem_error(table_name: str, problem, group: list[tuple[dict, Message]]) 
                         {"field": where, "value": value, "expected": problem.expected})
 
 
-def _write_events(store: Store, events: list[tuple[Message, str, str | None]]) -> tuple[int, int]:
-    """Append the usage events whose messageId is not stored yet (a stored one changes nothing,
-    its first arrival stands): (written, already stored). Inside the caller's transaction, which
-    holds the workspace: no other write comes between the look and the append."""
-    ids = [m.message_id for m, _, _ in events]
-    stored = {r[0] for r in store.fetchall("SELECT event_id FROM usage_events WHERE event_id = ANY(?)", (ids,))}
-    new = [e for e in events if e[0].message_id not in stored]
-    if new:  # nothing to delete: the keys are new (`replace_rows` is the store's plain append)
-        store.replace_rows(USAGE, "FALSE", (), [_usage_batch(new)])
+def _write_events(store: Store, events: list[tuple[Message, str, str | None]], known: set[str]) -> tuple[int, int]:
+    """Record the messageIds of the events not `known` in tracked_messages (whose key refuses one
+    recorded before: KeyExists) and append those events: (written, known). In the caller's
+    transaction."""
+    new = [e for e in events if e[0].message_id not in known]
+    if new:
+        received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        store.append(TRACKED, pa.RecordBatch.from_pydict(
+            {"message_id": [m.message_id for m, _, _ in new], "received_at": [received] * len(new)},
+            schema=TRACKED_SCHEMA))
+        store.append(USAGE, _usage_batch(new))
     return len(new), len(events) - len(new)
 
 

@@ -20,6 +20,10 @@ from sucesso.store import Store
 from sucesso.store.schema import Table
 from sucesso.store.schema import table as table_named
 
+# The dates every part of sucesso handles (Python, pandas' nanosecond times, both engines), with
+# room for date arithmetic; beyond them is a placeholder (0001-01-01, 9999-12-31) or a typo.
+EARLIEST, LATEST = "1900-01-01", "2199-12-31"
+
 
 def _rows(scratch: Scratch, sql: str) -> list[tuple]:
     return scratch.con.execute(sql).fetchall()
@@ -50,11 +54,16 @@ def check_values(path: str, scratch: Scratch, table: Table, mapping: dict[str, s
             options = ", ".join(sql_str(e) for e in col.enum)
             report(col.name, f"{q} NOT IN ({options})", "one of: " + ", ".join(col.enum))
         if col.min is not None:
-            report(col.name, f"{q} < {col.min}", f"a value of at least {col.min:g}")
+            report(col.name, f"{q} < {col.min}", f"a value of at least {col.min:,.15g}")
         if col.max is not None:
-            report(col.name, f"{q} > {col.max}", f"a value of at most {col.max:g}")
+            report(col.name, f"{q} > {col.max}", f"a value of at most {col.max:,.15g}")
         if col.max_length is not None:
             report(col.name, f"length({q}) > {col.max_length}", f"at most {col.max_length:,} characters")
+        if col.type in ("timestamp", "date"):
+            report(col.name, f"NOT CAST({q} AS DATE) BETWEEN DATE '{EARLIEST}' AND DATE '{LATEST}'",
+                   f"a date from {EARLIEST} to {LATEST}")
+        if col.type in ("text", "json"):  # PostgreSQL's text cannot hold one
+            report(col.name, f"contains({q}, chr(0))", "text without NUL characters")
     present = set(source_of) | set(new_only)
     for check in table.checks:
         if set(check.uses) <= present:

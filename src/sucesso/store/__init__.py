@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from sucesso.store.engines import Store, StoreError, UpsertCounts, connect
+from sucesso.store.engines import Store, StoreError, StoreUnavailable, UpsertCounts, busy_seconds, connect
 from sucesso.store.migrations import migrate
 
 DEFAULT_SETTINGS = {"currency": "BRL", "locale": "pt_BR"}
 
 
-def open_store(url: str, *, upgrade: bool = True) -> Store:
-    """Open (creating or upgrading as needed) the workspace at `url`."""
+def open_store(url: str, *, upgrade: bool = True, wait: float | None = None) -> Store:
+    """Open (creating or upgrading as needed) the workspace at `url`; a DuckDB file that another
+    process holds is waited for, `wait` seconds (default: busy_seconds(), 30), then StoreUnavailable."""
     if url.startswith("spark://"):
         from sucesso.store.spark import SparkStore
 
         return SparkStore(url)
-    store = connect(url)
+    store = connect(url, wait)
     if upgrade:
         try:
             migrate(store)
@@ -35,4 +36,5 @@ def set_setting(store: Store, key: str, value: str) -> None:
         store.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, value))
 
 
-__all__ = ["Store", "StoreError", "UpsertCounts", "open_store", "get_setting", "set_setting", "migrate"]
+__all__ = ["Store", "StoreError", "StoreUnavailable", "UpsertCounts", "busy_seconds", "open_store", "get_setting",
+           "set_setting", "migrate"]

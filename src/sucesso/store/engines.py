@@ -6,6 +6,9 @@ out, one transaction per job, and an Ibis backend for the metrics.
 DuckDB tables carry no PRIMARY KEY: its index makes bulk loads about 4.7 times slower
 (measured: 2M rows in 1.83 s with the key, 0.39 s without), and no row reaches a table
 except through `Store.upsert`, which keeps keys unique. PostgreSQL tables have real keys.
+A table that declares `indexed_key` (schema.py) has its PRIMARY KEY on DuckDB too: one whose
+key is checked on every write (`append` raises KeyExists) and never bulk-loaded, so that neither
+that check nor `keys_held` reads the whole table. DuckDB holds the index in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import random
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +29,24 @@ from sucesso.store.schema import Column, Table, arrow_type
 
 class StoreError(Exception):
     """A problem with the workspace database that the user can act on."""
+
+
+class StoreUnavailable(StoreError):
+    """The workspace cannot be used right now but may be in a moment: its DuckDB file is held by
+    another sucesso process past the wait, or its PostgreSQL server cannot be reached."""
+
+
+BUSY_SECONDS = 30.0
+
+
+def busy_seconds() -> float:
+    """How long a sucesso process waits for a workspace that another one holds ($SUCESSO_BUSY_SECONDS)."""
+    return float(os.environ.get("SUCESSO_BUSY_SECONDS", BUSY_SECONDS))
+
+
+class KeyExists(Exception):
+    """`Store.append` met a key its table holds already (a table whose key is enforced); the
+    transaction it ran in is void: roll it back."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,7 @@ class Store:
     types: dict[str, str] = {}
     primary_keys: bool = False
     param: str = "?"
+    exclusive: bool = False  # one process at a time may open it: a long-running one holds it per job
 
     def __init__(self, url: str):
         self.url = url
@@ -105,7 +129,7 @@ class Store:
     def create_table(self, table: Table, columns: Iterable[Column], *, temporary: bool = False,
                      name: str | None = None) -> None:
         parts = [self.column_ddl(c) for c in columns]
-        if self.primary_keys and not temporary:
+        if (self.primary_keys or table.indexed_key) and not temporary:
             parts.append("PRIMARY KEY (" + ", ".join(quote(k) for k in table.key) + ")")
         kind = "TEMPORARY TABLE" if temporary else "TABLE"
         self.execute(f"CREATE {kind} {quote(name or table.name)} (" + ", ".join(parts) + ")")
@@ -129,6 +153,22 @@ class Store:
 
     def _append_arrow(self, name: str, batch: pa.RecordBatch) -> None:
         raise NotImplementedError
+
+    def append(self, table: Table, batch: pa.RecordBatch) -> None:
+        """Append `batch` to `table`, in the caller's transaction (or its own). Where the key is
+        enforced (every PostgreSQL table, `indexed_key` ones on DuckDB) a key the table holds
+        already raises KeyExists; elsewhere keys are the caller's care."""
+        try:
+            with self.transaction():
+                self._append_arrow(table.name, batch)
+        except Exception as exc:
+            if self._duplicate_key(exc):
+                raise KeyExists(str(exc)) from None
+            raise
+
+    def _duplicate_key(self, exc: Exception) -> bool:
+        """Whether `exc` is the engine refusing a key that its table holds already."""
+        return False
 
     def replace_rows(self, table: Table, where: str, params: tuple, batches: Iterable[pa.RecordBatch]) -> int:
         """Delete the rows of `table` matching `where` (SQL with `?` parameters) and append
@@ -190,6 +230,22 @@ class Store:
             self.execute(f"DROP TABLE {s}")
         return UpsertCounts(inserted, updated, unchanged)
 
+    # Values per IN-list of `keys_held`: DuckDB looks an IN-list up in an index (ART) while it names
+    # at most index_scan_max_count (2,048) values, and reads the whole table beyond.
+    KEYS_PER_LOOKUP = 2000
+
+    def keys_held(self, table: Table, values: list) -> set:
+        """Those of `values` that `table` holds as its key (one column). An index lookup when the key
+        has an index (every PostgreSQL table, `indexed_key` ones on DuckDB), its cost independent of
+        the table's size; a scan otherwise."""
+        (key,) = table.key
+        held: set = set()
+        for start in range(0, len(values), self.KEYS_PER_LOOKUP):
+            chunk = values[start:start + self.KEYS_PER_LOOKUP]
+            sql = f"SELECT {quote(key)} FROM {quote(table.name)} WHERE {quote(key)} IN ({', '.join('?' * len(chunk))})"
+            held.update(r[0] for r in self.fetchall(sql, chunk))
+        return held
+
     def existing(self, table: Table, keys: pa.Table) -> pa.Table:
         """The rows of `keys` (some of table's columns) that the table holds."""
         stage = "_sucesso_lookup"
@@ -211,6 +267,15 @@ class Store:
         """An Ibis backend over this workspace, for the metrics."""
         raise NotImplementedError
 
+    def answers(self) -> bool:
+        """Whether the connection still works (a kept connection is checked before each job)."""
+        return True
+
+    def lost(self, exc: BaseException) -> bool:
+        """Whether `exc`, raised while using the store, means the connection is gone (its server
+        restarted): the store must be opened again."""
+        return False
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -222,35 +287,56 @@ class Store:
 
 
 DUCKDB_MEMORY = "1200MB"
+WAITING = ".waiting"  # beside a DuckDB file: a process is waiting to open it (touched at each retry)
+WAITING_FRESH_SECONDS = 1.0  # an older marker is a waiter's that died
 
 
 class DuckDBStore(Store):
     engine = "duckdb"
+    exclusive = True
     types = {
         "text": "VARCHAR", "int": "BIGINT", "decimal": "DECIMAL(18,2)", "double": "DOUBLE",
         "bool": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE", "json": "VARCHAR",
     }
 
-    def __init__(self, url: str):
-        import duckdb
-
+    def __init__(self, url: str, wait: float | None = None):
         super().__init__(url)
         self.path = url.removeprefix("duckdb://")
-        try:
-            self.con = duckdb.connect(self.path)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreError(
-                    f"the workspace {self.path} is open in another sucesso process; "
-                    "close it (or wait for it to finish) and try again"
-                ) from None
-            raise StoreError(f"cannot open the workspace {self.path}: {exc}") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path} is not a sucesso workspace (a DuckDB file): {exc}") from None
+        self.con = self._connect(busy_seconds() if wait is None else wait)
         # DuckDB would take 80% of the machine for its buffers; a bounded pool spills to disk
         # instead (measured: the 100k-account recompute peaks at 1.4 GB for 5% more time).
         self.con.execute(f"SET memory_limit = '{os.environ.get('SUCESSO_DUCKDB_MEMORY', DUCKDB_MEMORY)}'")
         self.con.execute("SET enable_progress_bar = false")
+
+    def _connect(self, wait: float):
+        """Open the file, waiting up to `wait` seconds, quietly, while another process holds it
+        (DuckDB lets one process at a time write a file): retries back off from 5 to 100 ms, and
+        the marker file `<file>.waiting` says someone waits, so that a server holding the file
+        lets go of it at its next chance (store/shared.py)."""
+        import duckdb
+
+        deadline, pause, marker, waited = time.monotonic() + wait, 0.005, self.path + WAITING, False
+        try:
+            while True:
+                try:
+                    return duckdb.connect(self.path)
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise StoreError(f"cannot open the workspace {self.path}: {exc}") from None
+                    if time.monotonic() >= deadline:
+                        raise StoreUnavailable(f"the workspace {self.path} is busy (another sucesso process is "
+                                               f"writing it); tried for {wait:.2g} s") from None
+                except duckdb.Error as exc:
+                    raise StoreError(f"{self.path} is not a sucesso workspace (a DuckDB file): {exc}") from None
+                with contextlib.suppress(OSError), open(marker, "a"):
+                    os.utime(marker)
+                waited = True
+                time.sleep(min(pause * random.uniform(0.5, 1.0), max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, 0.1)
+        finally:
+            if waited:  # got the file or gave up: no longer waiting
+                with contextlib.suppress(OSError):
+                    os.remove(marker)
 
     def execute(self, sql, params=()):
         self.con.execute(sql, params)
@@ -271,11 +357,20 @@ class DuckDBStore(Store):
         return {r[0] for r in self.fetchall(sql)}
 
     def _append_arrow(self, name, batch):
+        import duckdb
+
         self.con.register("_sucesso_arrow_in", batch)
         try:
             self.con.execute(f"INSERT INTO {quote(name)} BY NAME SELECT * FROM _sucesso_arrow_in")
         finally:
-            self.con.unregister("_sucesso_arrow_in")
+            # after a failed INSERT the transaction refuses everything until rolled back, which drops the view
+            with contextlib.suppress(duckdb.TransactionException):
+                self.con.unregister("_sucesso_arrow_in")
+
+    def _duplicate_key(self, exc):
+        import duckdb
+
+        return isinstance(exc, duckdb.ConstraintException) and "Duplicate key" in str(exc)
 
     def ibis(self):
         if self._ibis is None:
@@ -297,12 +392,16 @@ class PostgresStore(Store):
     primary_keys = True
     param = "%s"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, wait: float | None = None):
         import psycopg
 
         super().__init__(url)
+        # An unreachable server fails the request after 10 s rather than the system's TCP timeout.
+        timeout = {} if "connect_timeout" in url else {"connect_timeout": 10}
         try:
-            self.con = psycopg.connect(url, autocommit=True, options="-c timezone=UTC")
+            self.con = psycopg.connect(url, autocommit=True, options="-c timezone=UTC", **timeout)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"cannot connect to the PostgreSQL workspace: {str(exc).strip()}") from None
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to the PostgreSQL workspace: {str(exc).strip()}") from None
 
@@ -330,6 +429,11 @@ class PostgresStore(Store):
         cols = ", ".join(quote(c) for c in batch.schema.names)
         with self.con.cursor() as cur, cur.copy(f"COPY {quote(name)} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buf.getvalue())
+
+    def _duplicate_key(self, exc):
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.UniqueViolation)
 
     def read_batches(self, sql, schema, batch_rows=1_000_000):
         # COPY out as CSV and let Arrow parse it with the known types: far faster than rows.
@@ -361,20 +465,53 @@ class PostgresStore(Store):
             self._ibis = ibis.postgres.from_connection(self.con)
         return self._ibis
 
+    def answers(self):
+        import psycopg
+
+        try:
+            self.con.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def lost(self, exc):
+        import psycopg
+
+        return isinstance(exc, psycopg.Error) and (self.con.broken or self.con.closed)
+
     def close(self):
         self.con.close()
 
 
-def connect(url: str) -> Store:
+def _duckdb_path(url: str) -> str | None:
+    if url.startswith(("postgresql://", "postgres://", "spark://")):
+        return None
+    return url.removeprefix("duckdb://")
+
+
+def someone_waits(url: str) -> bool:
+    """Whether another process is waiting to open the workspace at `url` (a DuckDB file it found
+    held: see DuckDBStore._connect); always False for PostgreSQL, which many processes share."""
+    path = _duckdb_path(url)
+    try:
+        return path is not None and os.stat(path + WAITING).st_mtime > time.time() - WAITING_FRESH_SECONDS
+    except OSError:
+        return False
+
+
+def connect(url: str, wait: float | None = None) -> Store:
+    """The store at `url`; `wait`: seconds to wait for a workspace another process holds
+    (default: busy_seconds())."""
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(url)
+        return PostgresStore(url, wait)
     if "://" in url and not url.startswith("duckdb://"):
         raise StoreError(f"unknown workspace URL {url!r}: use a DuckDB file path or postgresql://…")
-    path = url.removeprefix("duckdb://")
+    path = _duckdb_path(url)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise StoreError(f"the folder {parent} for the workspace {path} does not exist")
-    return DuckDBStore(url)
+    return DuckDBStore(url, wait)
 
 
-__all__ = ["Store", "StoreError", "UpsertCounts", "connect", "arrow_type"]
+__all__ = ["Store", "StoreError", "StoreUnavailable", "UpsertCounts", "busy_seconds", "connect", "someone_waits",
+           "arrow_type", "KeyExists"]

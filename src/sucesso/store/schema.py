@@ -58,6 +58,12 @@ class Table:
     since: int = 1
     canonical: bool = True  # False for the app's own state (not imported/exported)
     extras_column: str | None = None  # where unknown source columns go (JSON)
+    # Its key is a unique index on DuckDB too (PostgreSQL tables all have theirs): for a table whose
+    # key is checked on every write, where a scan would grow with the table, and never bulk-loaded
+    # (the index makes bulk loads slower: store/engines.py says why DuckDB tables otherwise carry
+    # none). DuckDB holds such an index whole in memory (about 100 bytes a text key) and writes it
+    # out at each checkpoint (about 0.1 s a million keys).
+    indexed_key: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -509,6 +515,19 @@ TABLES: tuple[Table, ...] = (
         key=("object_id",),
         since=6,
         canonical=False,
+    ),
+    # Version 7: the messageIds the tracking API (ingest/tracking.py) has written, each recorded with
+    # its event: the key refuses a message sent again, without reading usage_events.
+    Table(
+        "tracked_messages",
+        (
+            _id("message_id"),  # = usage_events.event_id
+            _ts("received_at", required=True),  # when its event was written (the upgrade's moment for older ones)
+        ),
+        key=("message_id",),
+        since=7,
+        canonical=False,
+        indexed_key=True,
     ),
 )
 

@@ -9,17 +9,22 @@ roles, CSRF and security headers come from `sucesso.web.auth`.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import pkgutil
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from markupsafe import escape
 
 from sucesso import __version__
+from sucesso.i18n import N_, gettext_for
+from sucesso.store import StoreUnavailable
 from sucesso.web import pages
+from sucesso.web.limits import BodyLimit, storable_text
 from sucesso.web.schedule import Schedule
 from sucesso.web.workspace import WebWorkspace
 
@@ -28,6 +33,31 @@ def plotly_js() -> str:
     import plotly
 
     return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+
+
+log = logging.getLogger("sucesso.web")
+UNAVAILABLE = N_("The workspace is unavailable right now: its database is busy or cannot be reached. "
+                 "Try again in a moment.")
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable(request: Request, exc: StoreUnavailable):
+    """503, page or JSON, while the workspace's DuckDB file stays busy (another sucesso process
+    writes it) or its PostgreSQL server is down; the next request tries again (store/shared.py).
+    The reason goes to the log, not to the client (it names hosts and files)."""
+    from sucesso.web.auth import is_api
+    from sucesso.web.render import requested_language
+
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_api(request):
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+    language = requested_language(request) or "en"  # not the workspace's: it cannot be read
+    _ = gettext_for(language)
+    title = escape(_("Workspace unavailable"))
+    body = (f'<!doctype html><html lang="{escape(language.replace("_", "-"))}"><meta charset="utf-8">'
+            f"<title>{title}</title><main><h1>{title}</h1><p>{escape(_(UNAVAILABLE))}</p></main>")
+    return HTMLResponse(body, status_code=503, headers=headers)
 
 
 def create_app(url: str, precompute_in_background: bool = True, schedule: bool = False) -> FastAPI:
@@ -46,6 +76,7 @@ def create_app(url: str, precompute_in_background: bool = True, schedule: bool =
         workspace.close()
 
     app = FastAPI(title="sucesso", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
+                  dependencies=[Depends(storable_text)],
                   description="Every page of the sucesso web app as JSON, and imports. Sign in, or send "
                               "`Authorization: Bearer <token>` with a token from Settings.")
     app.openapi_version = "3.0.3"  # the Swagger UI that swagger-ui-bundle installs (4.x) reads 3.0, not 3.1
@@ -57,7 +88,9 @@ def create_app(url: str, precompute_in_background: bool = True, schedule: bool =
 
     from sucesso.web import auth
 
+    app.add_middleware(BodyLimit)  # inside the security headers (added next), so its 413 has them too
     auth.install(app)
+    app.add_exception_handler(StoreUnavailable, _unavailable)
     static = resources.files("sucesso.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -77,4 +110,20 @@ def create_app(url: str, precompute_in_background: bool = True, schedule: bool =
 
     for module in pkgutil.iter_modules(pages.__path__):
         app.include_router(importlib.import_module(f"{pages.__name__}.{module.name}").router)
+    app.openapi = _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI):
+    """FastAPI's schema of `app`, where a 422 says what the app sends: FastAPI's list of
+    validation errors, or one message (the app's own checks: HTTPException(422, "…"))."""
+    made = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schemas = made()["components"]["schemas"]
+            schemas["HTTPValidationError"]["properties"]["detail"] = {"title": "Detail", "anyOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}, {"type": "string"}]}
+        return app.openapi_schema
+
+    return openapi

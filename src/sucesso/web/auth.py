@@ -27,7 +27,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
@@ -418,7 +418,8 @@ def _forbidden(request: Request, exc: Forbidden):
 
 class SecurityMiddleware:
     """Pure ASGI: adds the security headers to every response, and the cookies queued by
-    `_queue_cookie` during the request (from routes or templates alike)."""
+    `_queue_cookie` during the request (from routes or templates alike). An unexpected error
+    gets its 500 here, with the headers (Starlette's own is sent outside every middleware)."""
 
     def __init__(self, app):
         self.app = app
@@ -428,9 +429,12 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
+        started = False
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in present]
@@ -438,7 +442,12 @@ class SecurityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_headers)
+            raise  # still logged, as Starlette does
 
 
 def install(app: FastAPI) -> None:

@@ -34,14 +34,17 @@ NAVIGATION = (
 )
 
 
-def language_of(request: Request) -> str:
-    """The user's language, else the `lang` cookie, else the browser's, else the workspace's."""
+def requested_language(request: Request) -> str | None:
+    """The user's language, else the `lang` cookie, else the browser's (None: none of them)."""
     user = getattr(request.state, "user", None)
     chosen = (getattr(user, "locale", None) or request.query_params.get("lang") or request.cookies.get("lang")
               or from_accept_language(request.headers.get("accept-language")))
-    if chosen:
-        return normalise(chosen)
-    return normalise(request.app.state.workspace.setting("locale"))
+    return normalise(chosen) if chosen else None
+
+
+def language_of(request: Request) -> str:
+    """The user's language, else the `lang` cookie, else the browser's, else the workspace's."""
+    return requested_language(request) or normalise(request.app.state.workspace.setting("locale"))
 
 
 def gettext_of(request: Request):

@@ -1,5 +1,6 @@
-"""The server's hold on its workspace: one open store, used by one request at a time (DuckDB
-is a single-writer file), and the results the pages read precomputed — every KPI for every
+"""The server's hold on its workspace: the store, lent to one request or job at a time
+(store/shared.py: a DuckDB file is open only during a job, so that the CLI can write it
+meanwhile), and the results the pages read precomputed, kept in memory — every KPI for every
 month the data covers, overall and per segment — so that a page answers in milliseconds.
 
 `refresh()` recomputes them (at start, in the background, and after an import).
@@ -15,16 +16,17 @@ from typing import TypeVar
 import pandas as pd
 
 from sucesso.metrics.registry import NO_GROUP
-from sucesso.store import Store, get_setting, open_store
+from sucesso.store import Store, StoreUnavailable, get_setting
+from sucesso.store.shared import SharedStore
 
 T = TypeVar("T")
+RETRY_SECONDS = 30  # a precomputation the workspace was unavailable for is tried again after this
 
 
 class WebWorkspace:
     def __init__(self, url: str):
         self.url = url
-        self.store: Store = open_store(url)
-        self.lock = threading.RLock()
+        self.shared = SharedStore(url)
         self._ready = threading.Event()
         self.kpis: pd.DataFrame | None = None  # period, segment ("" = all), one column per KPI
         self.accounts: pd.DataFrame | None = None  # insight.accounts.account_table on `as_of`
@@ -36,9 +38,10 @@ class WebWorkspace:
         self._streamed_at: float | None = None  # refresh_now_and_then's last refresh
 
     def run(self, job: Callable[[Store], T]) -> T:
-        """Run `job` with the store, alone."""
-        with self.lock:
-            return job(self.store)
+        """Run `job` with the store, alone; StoreUnavailable if the workspace stays busy (another
+        process writes it) or cannot be reached."""
+        with self.shared.use() as store:
+            return job(store)
 
     def setting(self, key: str) -> str:
         return self.run(lambda s: get_setting(s, key))
@@ -82,6 +85,11 @@ class WebWorkspace:
             self.health = self.run(health)
             self.computed_at = time.perf_counter() - started
             self.error = None
+        except StoreUnavailable as exc:  # busy past the wait, or the database down: again in a while
+            self.error = f"{type(exc).__name__}: {exc}"
+            retry = threading.Timer(RETRY_SECONDS, self.refresh)
+            retry.daemon = True
+            retry.start()
         except Exception as exc:  # noqa: BLE001 - shown on the pages instead of a dead server
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -127,5 +135,4 @@ class WebWorkspace:
         return sorted(s for s in self.kpis["segment"].unique() if s)
 
     def close(self) -> None:
-        with self.lock:
-            self.store.close()
+        self.shared.close()

@@ -11,7 +11,6 @@ same checks, one transaction, the problems still naming the file's rows and colu
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ import pyarrow as pa
 from sucesso.ingest.importer import ImportOptions, ImportReport, write_batches
 from sucesso.ingest.parse import Locale, Scratch, convert, normalise_name
 from sucesso.ingest.problems import Problem, RejectedFile
-from sucesso.ingest.readers import Progress, Source, cell_column, detect_format, open_source, sniff_encoding
+from sucesso.ingest.readers import Progress, Source, cell_column, detect_format, json_value, open_source, read_text
 from sucesso.ingest.validate import check_values
 from sucesso.store import Store
 from sucesso.store.schema import Column, Table, arrow_type
@@ -41,6 +40,7 @@ class Field:
     required: bool = False
     expected: bool = False
     min: float | None = None
+    max: float | None = None
 
 
 @dataclass
@@ -94,7 +94,7 @@ def read_records(path: str, fields: tuple[Field, ...], records: list[dict], opti
 
 def _typed(source: Source, fields: tuple[Field, ...], options: ImportOptions, keep_others: bool) -> Read:
     columns = _match(source.path, fields, source.columns)
-    spec = Table("file", tuple(Column(columns[f.key], f.type, required=f.required, min=f.min)
+    spec = Table("file", tuple(Column(columns[f.key], f.type, required=f.required, min=f.min, max=f.max)
                                for f in fields if f.key in columns), key=())
     mapping = {c: c for c in columns.values()}
     others = [c for c in source.columns if c not in mapping] if keep_others else []
@@ -144,25 +144,10 @@ def load_json(path: str, options: ImportOptions) -> object:
     """A JSON document, or the objects of an NDJSON file (one a line) as a list."""
     if not os.path.isfile(path):
         raise RejectedFile(path, "no such file")
-    encoding = options.encoding or sniff_encoding(path)
-    try:
-        with open(path, encoding=encoding) as fh:
-            text = fh.read().removeprefix("\ufeff")
-    except (OSError, LookupError, UnicodeDecodeError) as exc:
-        raise RejectedFile(path, f"cannot read the file ({exc})") from None
-    if not text.strip():
-        raise RejectedFile(path, "the file is empty")
+    text = read_text(path, options.encoding)
     if detect_format(path, options.format) != "ndjson":
-        return _parsed(path, text, None)
-    return [_parsed(path, line, number) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-
-
-def _parsed(path: str, text: str, line: int | None) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {line}" if line else f"line {exc.lineno} column {exc.colno}"
-        raise RejectedFile(path, f"not valid JSON: {exc.msg} at {where}") from None
+        return json_value(path, text)
+    return [json_value(path, line, number) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def path_value(obj: object, dotted: str) -> object:

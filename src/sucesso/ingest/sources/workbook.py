@@ -8,7 +8,7 @@ import dataclasses
 from sucesso.ingest.headers import table_named_by
 from sucesso.ingest.importer import ImportFailed, ImportOptions, ImportReport, import_file
 from sucesso.ingest.problems import RejectedFile
-from sucesso.ingest.readers import Progress
+from sucesso.ingest.readers import Progress, open_workbook
 from sucesso.store import Store
 from sucesso.store.schema import CANONICAL, Table
 
@@ -36,14 +36,7 @@ def import_workbook(store: Store, path: str, options: ImportOptions, on_progress
 
 def sheets(path: str) -> list[tuple[Table, str]]:
     """The workbook's sheets that name a table, parents first."""
-    import zipfile
-
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RejectedFile(path, f"not a readable XLSX workbook ({exc})") from None
+    book = open_workbook(path)
     names = book.sheetnames
     book.close()
     found: dict[str, str] = {}

@@ -28,6 +28,7 @@ resolved at the first contact (1); otherwise each reply, and each reopening, was
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sucesso.ingest.importer import ImportOptions, ImportReport
@@ -50,11 +51,12 @@ from sucesso.ingest.sources.base import (
 from sucesso.ingest.sources.matching import Accounts, Contacts
 from sucesso.store import Store
 
+CENTURY = 100 * 365.25 * 24 * 60  # minutes: a longer first reply time is a mistake (and would overflow a date)
 COMMON = (
     Field("created_at", ("Created at", "created_at"), "timestamp", required=True),
     Field("solved_at", ("Solved at", "metric_set.solved_at"), "timestamp"),
     Field("reply_minutes", ("First reply time in minutes", "metric_set.reply_time_in_minutes.calendar"),
-          "double", min=0),
+          "double", min=0, max=CENTURY),
     Field("replies", ("Replies", "metric_set.replies"), "int", min=0),
     Field("reopens", ("Reopens", "metric_set.reopens"), "int", min=0),
     Field("via", ("Via", "via.channel")),
@@ -75,7 +77,7 @@ JSON_FIELDS = (  # the names of the records `_records` makes; the first name of 
     Field("organization", ("organization.name",)),
     Field("requester_id", ("requester_id",)),
     Field("requester_email", ("requester.email",)),
-    *(Field(f.key, f.names[1:], f.type, f.required, f.expected, f.min) for f in COMMON),
+    *(dataclasses.replace(f, names=f.names[1:]) for f in COMMON),
 )
 
 

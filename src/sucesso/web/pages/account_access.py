@@ -10,11 +10,12 @@ reload does not repeat it), except when it has a secret to show once.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from babel.numbers import list_currencies
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from sucesso.i18n import LANGUAGES
 from sucesso.store import get_setting, set_setting
@@ -280,6 +281,10 @@ def save_workspace(request: Request, user: User = Depends(require("admin")), _cs
 
 
 # -- JSON -----------------------------------------------------------------------------------
+# The store keeps naive UTC; the API says so (RFC 3339 needs the zone: "…Z").
+UtcTime = Annotated[dt.datetime, AfterValidator(lambda t: t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t)]
+
+
 class MeOut(BaseModel):
     user_id: str
     email: str
@@ -299,9 +304,9 @@ class TokenOut(BaseModel):
     email: str
     name: str
     scopes: list[str]
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcTime
+    last_used_at: UtcTime | None
+    revoked_at: UtcTime | None
 
 
 class TokenCreated(TokenOut):
@@ -321,7 +326,7 @@ class UserOut(BaseModel):
     locale: str | None
     csm_id: str | None
     active: bool
-    created_at: dt.datetime
+    created_at: UtcTime
 
 
 def _token_out(token: users.Token) -> dict:

@@ -19,7 +19,7 @@ language); analytics libraries read `code` and `message`. Bodies may be gzip-com
 to the JSON.
 
 Concurrent requests take turns at the workspace in rounds (`_Rounds`): the requests waiting are
-read and written together (`tracking.ingest_many`: one lookup and one write for all their tracks,
+read and written together (`tracking.ingest_many`: one transaction for all their tracks,
 each request still all or nothing), and each gets its answer once its round is committed.
 benchmarks/tracking_throughput.py measures it.
 
@@ -230,9 +230,33 @@ def _route(call: str | None):
     return receive
 
 
+# What the OpenAPI schema says of the bodies and answers (the handlers read the raw bytes themselves)
+_TEXT, _OBJECT = {"type": "string"}, {"type": "object"}
+_MESSAGE = {"type": "object", "properties": {
+    "userId": _TEXT, "anonymousId": _TEXT, "groupId": _TEXT, "previousId": _TEXT, "event": _TEXT, "name": _TEXT,
+    "properties": _OBJECT, "traits": _OBJECT, "context": _OBJECT, "messageId": _TEXT, "writeKey": _TEXT,
+    "timestamp": {"type": "string", "format": "date-time"}, "sentAt": {"type": "string", "format": "date-time"}}}
+_BATCH = {"type": "object", "required": ["batch"], "properties": {
+    "batch": {"type": "array", "items": {**_MESSAGE, "properties": {**_MESSAGE["properties"],
+                                                                    "type": {"type": "string", "enum": list(CALLS)}}}},
+    "context": _OBJECT, "sentAt": _MESSAGE["properties"]["sentAt"], "writeKey": _TEXT}}
+_ERROR = {"type": "object", "properties": {"index": {"type": "integer"}, "message": _TEXT,
+                                          "messageId": {"type": "string", "nullable": True}}}
+_ANSWER = {"content": {"application/json": {"schema": {"type": "object", "required": ["success"], "properties": {
+    "success": {"type": "boolean"}, "code": _TEXT, "message": _TEXT, "errors": {"type": "array", "items": _ERROR}}}}}}
+_RESPONSES = {200: {**_ANSWER, "description": "Written"}, 400: {**_ANSWER, "description": "Nothing written"},
+              401: {**_ANSWER, "description": "No valid write key"}, 403: {**_ANSWER, "description": "No ingest scope"}}
+
+
+def _openapi(body: dict) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
+
+
 for _call in CALLS:
     router.add_api_route(f"/v1/{_call}", _route(_call), methods=["POST"], tags=["tracking"],
-                         summary=f"Segment-compatible {_call} call")
+                         summary=f"Segment-compatible {_call} call", responses=_RESPONSES,
+                         openapi_extra=_openapi(_MESSAGE))
 for _path in ("/v1/batch", "/v1/import"):
     router.add_api_route(_path, _route(None), methods=["POST"], tags=["tracking"],
-                         summary="Segment-compatible batch of calls (all or nothing)")
+                         summary="Segment-compatible batch of calls (all or nothing)", responses=_RESPONSES,
+                         openapi_extra=_openapi(_BATCH))
