@@ -133,10 +133,6 @@ def file_command(
 
 
 # -- tasks --------------------------------------------------------------------------------------
-def _task_error(exc: Exception) -> typer.Exit:
-    return fail(str(exc))
-
-
 @tasks_app.command("list", help=help_("Tasks, soonest due first: open ones unless --status says otherwise."))
 def tasks_list(
     csm: Annotated[str | None, typer.Option("--csm", help=help_("Assigned to this CSM (csm_id)."))] = None,
@@ -188,7 +184,7 @@ def tasks_add(
         try:
             task_id = add(store, account, title, kind, by, _midnight(due_day), csm)
         except TaskError as exc:
-            raise _task_error(exc) from None
+            raise fail(str(exc)) from None
     out.print(tr("Task %(task_id)s added.", task_id=task_id))
 
 
@@ -204,7 +200,7 @@ def _change(verb: str, task_id: str, db, lang, **kw) -> None:
         try:
             task = getattr(tasks, verb)(store, task_id, **kw)
         except tasks.TaskError as exc:
-            raise _task_error(exc) from None
+            raise fail(str(exc)) from None
     out.print(tr("Task %(task_id)s is now %(status)s.", task_id=task_id, status=tr(task["status"]))
               + (f" ({task['assignee_name']})" if verb == "reassign" else ""))
 
@@ -254,7 +250,7 @@ def tasks_why(task_id: Annotated[str, typer.Argument(help=help_("The task's id."
         try:
             task = get(store, task_id)
         except TaskError as exc:
-            raise _task_error(exc) from None
+            raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(task["why"], ensure_ascii=False, indent=2))
         return

@@ -22,6 +22,7 @@ from sucesso.cli import (
     read_edited_file,
     workspace,
 )
+from sucesso.commands.health import AsOfOption, parse_day
 from sucesso.formatting import format_value
 from sucesso.store import get_setting
 
@@ -33,15 +34,13 @@ app.add_typer(team_app, name="team")
 @team_app.callback()
 def team_command(
     ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=help_(
-        "Date, YYYY-MM-DD (default: today, or when the data ends)."))] = None,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
     db: DbOption = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from sucesso.commands.health import parse_day
     from sucesso.operations.team import team_report
 
     with workspace(db) as store:
