@@ -547,3 +547,19 @@ def test_concurrent_senders_lose_nothing_and_write_nothing_twice(served):
     # 4 threads × 25 batches × 200 events = 20,000 sent, of which 4 × 25 × 20 = 2,000 twice:
     # 18,000 events, each once
     assert count_events(url) == (18_000, 18_000)
+
+
+def test_a_messageid_a_file_import_wrote_as_an_event_id(store):
+    """PostgreSQL's key on usage_events refuses it and the retry finds it there: sent before, not a
+    500. DuckDB has no index on usage_events (store/engines.py): the documented second row."""
+    send(store, group("acme", name="Acme"))
+    imported = pa.RecordBatch.from_pydict(
+        {"event_id": ["x1"], "account_id": ["acme"], "event": ["Login"], "occurred_at": [NOW]},
+        schema=arrow_schema(table("usage_events"), ["event_id", "account_id", "event", "occurred_at"]))
+    assert write_batches(store, "usage_events", [imported]).inserted == 1
+    written, errors = send(store, track("x1", account="acme"), track("x2", account="acme"))
+    assert errors == []
+    keyed = store.keyed(table("usage_events"))
+    rows_of_x1 = 1 if keyed else 2
+    assert (written.events, written.duplicates) == ((1, 1) if keyed else (2, 0))
+    assert store.fetchall("SELECT count(*) FROM usage_events WHERE event_id = 'x1'") == [(rows_of_x1,)]

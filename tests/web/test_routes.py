@@ -18,7 +18,7 @@ from sucesso.web.app import create_app
 PASSWORD = "a long enough password"
 ROLES = ("admin", "manager", "csm", "viewer")
 PUBLIC = {"/login", "/docs", "/openapi.json"}
-ADMIN_ONLY = {"/api/users", "/api/notifications"}
+ADMIN_ONLY = {"/api/users", "/api/notifications", "/api/status"}
 
 
 @pytest.fixture(scope="module")

@@ -47,12 +47,12 @@ index slower to write to (the --all-tracked runs of the benchmark); PostgreSQL k
 What this promises, precisely: from schema version 7 on, the API writes each messageId it
 receives at most once; the upgrade to it recorded the event_ids of the latest million events
 (by occurred_at), so that a message sent shortly before the upgrade counts too. The API does not
-look at usage_events, so it does not see the events a file import writes: an import of an
-event_id the API wrote upserts that row (the importer keeps the key), but a messageId sent after
-an import wrote the same event_id is appended as a second row with that key (on PostgreSQL,
-usage_events' primary key fails the request instead: a 500). Seeing those events would mean
-reading every stored event_id for each request again, as before version 7 (DuckDB tables carry
-no index: store/engines.py).
+look at usage_events first, so on DuckDB it does not see the events a file import writes: an
+import of an event_id the API wrote upserts that row (the importer keeps the key), but a
+messageId sent after an import wrote the same event_id is appended as a second row with that
+key. On PostgreSQL usage_events' own key refuses it, and the retry looks there too: the message
+counts as sent before. Seeing them on DuckDB would mean reading every stored event_id for each
+request again, as before version 7 (DuckDB tables carry no index: store/engines.py).
 
 Within a request, group calls are written before identify calls and those before tracks, so
 one batch can create an account, its contact and their events; calls about one account (or
@@ -292,8 +292,12 @@ def _write_once(store: Store, events: list[tuple[Message, str, str | None]], wri
         with store.transaction():
             return write(set())
     except KeyExists:
+        ids = [m.message_id for m, _, _ in events]
         with store.transaction():
-            return write(store.keys_held(TRACKED, [m.message_id for m, _, _ in events]))
+            known = store.keys_held(TRACKED, ids)
+            if store.keyed(USAGE):  # an event_id a file import wrote refuses the messageId too
+                known |= store.keys_held(USAGE, ids)
+            return write(known)
 
 
 def _write_plan(store: Store, plan: _Plan, known: set[str]) -> Written:

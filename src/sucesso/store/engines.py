@@ -18,7 +18,7 @@ import io
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -73,6 +73,7 @@ class Store:
         self.url = url
         self._depth = 0
         self._ibis = None
+        self._memtables: list[str] = []  # the in-memory tables the metrics registered (release_memtables)
 
     # -- SQL -------------------------------------------------------------------------
     def execute(self, sql: str, params: tuple | list = ()) -> None:
@@ -126,10 +127,14 @@ class Store:
     def column_ddl(self, col: Column) -> str:
         return f"{quote(col.name)} {self.types[col.type]}" + (" NOT NULL" if col.required else "")
 
+    def keyed(self, table: Table) -> bool:
+        """Whether `table`'s key is a unique index here (every PostgreSQL table, `indexed_key` ones on DuckDB)."""
+        return self.primary_keys or table.indexed_key
+
     def create_table(self, table: Table, columns: Iterable[Column], *, temporary: bool = False,
                      name: str | None = None) -> None:
         parts = [self.column_ddl(c) for c in columns]
-        if (self.primary_keys or table.indexed_key) and not temporary:
+        if self.keyed(table) and not temporary:
             parts.append("PRIMARY KEY (" + ", ".join(quote(k) for k in table.key) + ")")
         kind = "TEMPORARY TABLE" if temporary else "TABLE"
         self.execute(f"CREATE {kind} {quote(name or table.name)} (" + ", ".join(parts) + ")")
@@ -267,6 +272,36 @@ class Store:
         """An Ibis backend over this workspace, for the metrics."""
         raise NotImplementedError
 
+    def _noting_memtables(self, backend, drop: Callable[[str], None]):
+        """`backend`, noting the in-memory tables (ibis.memtable) it registers, so that
+        release_memtables() can `drop` them. Ibis keeps each one registered, and a hook to drop it
+        at exit, for as long as the process lives: a server, whose connection lasts for days,
+        would hold every table every request made."""
+        register = backend._register_in_memory_table
+
+        def register_and_note(op) -> None:
+            register(op)
+            self._memtables.append(op.name)
+
+        backend._register_in_memory_table = register_and_note
+        backend._make_memtable_finalizer = lambda name: None
+        self._drop_memtable = drop
+        return backend
+
+    def release_memtables(self) -> None:
+        """Drop the in-memory tables the expressions run so far registered (an expression run
+        again registers its own again). The web server calls it after each job (store/shared.py)."""
+        if not self._memtables:
+            return
+        for name in self._memtables:
+            self._drop_memtable(name)
+        self._memtables.clear()
+        self._ibis._memtables.clear()
+
+    def memory_used(self) -> int | None:
+        """The bytes the engine holds in this process (None: it runs in a server of its own)."""
+        return None
+
     def answers(self) -> bool:
         """Whether the connection still works (a kept connection is checked before each job)."""
         return True
@@ -376,8 +411,11 @@ class DuckDBStore(Store):
         if self._ibis is None:
             import ibis
 
-            self._ibis = ibis.duckdb.from_connection(self.con)
+            self._ibis = self._noting_memtables(ibis.duckdb.from_connection(self.con), self.con.unregister)
         return self._ibis
+
+    def memory_used(self):
+        return self.fetchall("SELECT sum(memory_usage_bytes) FROM duckdb_memory()")[0][0]
 
     def close(self):
         self.con.close()
@@ -462,7 +500,8 @@ class PostgresStore(Store):
         if self._ibis is None:
             import ibis
 
-            self._ibis = ibis.postgres.from_connection(self.con)
+            self._ibis = self._noting_memtables(ibis.postgres.from_connection(self.con),
+                                                lambda name: self.execute(f"DROP TABLE IF EXISTS {quote(name)}"))
         return self._ibis
 
     def answers(self):

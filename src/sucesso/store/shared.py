@@ -57,9 +57,16 @@ class SharedStore:
             finally:
                 self._depth -= 1
                 if not self._depth:
+                    self._release()
                     self._used_at = time.monotonic()
                     if someone_waits(self.url):
                         self._discard()
+
+    def _release(self) -> None:
+        """Drop what the job's metrics registered in the connection (engines.py: release_memtables)."""
+        if self._store is not None:
+            with contextlib.suppress(Exception):  # a lost connection: the next job opens another
+                self._store.release_memtables()
 
     def _take(self, deadline: float) -> Store:
         if self._store is not None:

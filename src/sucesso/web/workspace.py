@@ -3,7 +3,11 @@
 meanwhile), and the results the pages read precomputed, kept in memory — every KPI for every
 month the data covers, overall and per segment — so that a page answers in milliseconds.
 
-`refresh()` recomputes them (at start, in the background, and after an import).
+`refresh()` recomputes them: at start, and in the background after writes
+(`refresh_in_background`), one recomputation at a time and, under a stream of writes, spaced so
+that recomputing holds the workspace at most a fifth of the time (REFRESH_SHARE): a steady
+stream of imports would otherwise queue a recomputation behind each, and every request behind
+them (benchmarks/load.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sucesso.store.shared import SharedStore
 
 T = TypeVar("T")
 RETRY_SECONDS = 30  # a precomputation the workspace was unavailable for is tried again after this
+REFRESH_SHARE = 0.2  # under a stream of writes, recomputing holds the workspace at most this share of the time
 
 
 class WebWorkspace:
@@ -36,6 +41,10 @@ class WebWorkspace:
         self.computed_at: float | None = None
         self.error: str | None = None
         self._streamed_at: float | None = None  # refresh_now_and_then's last refresh
+        self._refresh_lock = threading.Lock()
+        self._refresh_due: float | None = None  # when the next background recomputation runs
+        self._refresher: threading.Thread | None = None
+        self._refreshed_at: float | None = None  # when the last one ended
 
     def run(self, job: Callable[[Store], T]) -> T:
         """Run `job` with the store, alone; StoreUnavailable if the workspace stays busy (another
@@ -96,8 +105,38 @@ class WebWorkspace:
             self._ready.set()
 
     def refresh_in_background(self) -> None:
-        self._ready.clear()
-        threading.Thread(target=self.refresh, name="sucesso-precompute", daemon=True).start()
+        """Recompute after a write, in the background: at once if the workspace has been quiet
+        (the pages then wait for it, so that what was just written shows), else as soon as the
+        last recomputation is far enough behind (REFRESH_SHARE; the pages show the figures they
+        have until then). Writes meanwhile share the one recomputation."""
+        with self._refresh_lock:
+            now = time.monotonic()
+            due = now
+            if self._refreshed_at is not None and self.computed_at is not None:
+                due = max(now, self._refreshed_at + self.computed_at * (1 - REFRESH_SHARE) / REFRESH_SHARE)
+            self._refresh_due = min(due, self._refresh_due or due)
+            if self._refresh_due <= now:
+                self._ready.clear()
+            if self._refresher is None:
+                self._refresher = threading.Thread(target=self._refresh_when_due, name="sucesso-precompute",
+                                                   daemon=True)
+                self._refresher.start()
+
+    def _refresh_when_due(self) -> None:
+        while True:
+            with self._refresh_lock:
+                if self._refresh_due is None:
+                    self._refresher = None
+                    return
+                wait = self._refresh_due - time.monotonic()
+                if wait <= 0:
+                    self._refresh_due = None
+            if wait > 0:
+                time.sleep(min(wait, 1.0))
+                continue
+            self.refresh()
+            with self._refresh_lock:
+                self._refreshed_at = time.monotonic()
 
     def refresh_now_and_then(self, every_seconds: float = 15 * 60) -> None:
         """After a stream of small writes (tracked events, Stripe webhooks): recompute in the
