@@ -139,12 +139,15 @@ class Result:
             "date": dt.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "engine": self.engine, "seconds": round(self.seconds), "requests": requests,
             "answers": dict(sorted(self.tally.answers.items())), "p50_ms": p50, "p95_ms": p95,
-            "events_written": self.expected["events"], "events_per_second": round(self.expected["events"] / self.seconds),
+            "events_written": self.expected["events"],
+            "events_per_second": round(self.expected["events"] / self.seconds),
             "tracked_message_ids": self.tracked_ids,
             "counted": self.counted, "expected": self.expected, "failures": len(self.tally.failures),
-            "rss_mb": [round(mb) for mb in self._quarters(self.rss_mb)], "rss_max_mb": round(max(mb for _, mb in self.rss_mb)),
+            "rss_mb": [round(mb) for mb in self._quarters(self.rss_mb)],
+            "rss_max_mb": round(max(mb for _, mb in self.rss_mb)),
             "memory_growth_mb": round(self.memory_growth_mb, 1), "index_mb": round(self.index_mb, 1),
-            "engine_mb": [round(mb) for mb in self._quarters([(x["second"], x["engine_mb"] or 0) for x in self.status])],
+            "engine_mb": [round(mb) for mb in self._quarters([(x["second"], x["engine_mb"] or 0)
+                                                               for x in self.status])],
             "arrow_mb": [self.status[0]["arrow_mb"], self.status[-1]["arrow_mb"]],
             "python_blocks": [self.status[0]["python_blocks"], self.status[-1]["python_blocks"]],
             "open_files": list(self.open_files),
@@ -166,7 +169,8 @@ def prepare(url: str, accounts: int) -> tuple[str, str]:
         if not store.has_rows("accounts"):
             load_demo(store, accounts=accounts, seed=7, health_history=False)
         user = create_user(store, "load@example.com", "admin", "load password 1234", name="Load")
-        return create_token(store, user, "load senders", "ingest")[1], create_token(store, user, "load readers", "admin")[1]
+        senders = create_token(store, user, "load senders", "ingest")[1]
+        return senders, create_token(store, user, "load readers", "admin")[1]
 
 
 def _free_port() -> int:
@@ -265,7 +269,8 @@ def tracking_sender(base: str, token: str, number: int, accounts: list[str], unt
                 batch.insert(rng.randrange(len(batch) + 1), _track(rng, f"t{number}-{n}-bad", None, "no-such-account"))
             body = orjson.dumps({"batch": batch, "sentAt": dt.datetime.now(dt.UTC).isoformat()})
             started = time.perf_counter()
-            if tally.answered("tracking batch", client.post("/v1/batch", content=body), 400 if refuse else 200, started):
+            answer = client.post("/v1/batch", content=body)
+            if tally.answered("tracking batch", answer, 400 if refuse else 200, started):
                 if refuse:
                     tally.refused |= ids
                 else:
@@ -436,7 +441,8 @@ def run(url: str, seconds: float, log: Path, accounts: int = 800, tracking_sende
         tally.add(t)
     with open_store(url) as store:
         counted, expected = _count(store, tally, events_before, contacts_before)
-    return Result(_engine(url), duration, tally, counted, expected, samples, status, (files_warm or files_end, files_end))
+    return Result(_engine(url), duration, tally, counted, expected, samples, status,
+                  (files_warm or files_end, files_end))
 
 
 def _count(store, tally: Tally, events_before: int, contacts_before: int) -> tuple[dict, dict]:
