@@ -180,12 +180,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(url: str, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`sucesso serve --db url` on a free port until the block ends: (process, base URL)."""
+def serving(url: str, log: Path, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`sucesso serve --db url` on a free port, with `env` added to its environment, until the block
+    ends: (process, base URL). tests/hardening/test_faults.py serves with it too."""
     port = _free_port()
     with open(log, "w") as out:
         proc = subprocess.Popen([*SERVE, "--db", url, "--port", str(port)], stdout=out, stderr=out,
-                                env={**os.environ, "SUCESSO_LANG": "en"})
+                                env={**os.environ, "SUCESSO_LANG": "en", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from load import serving  # benchmarks/load.py (pytest's pythonpath)
 
 from sucesso.store import open_store
 from sucesso.store.engines import connect
@@ -81,34 +82,6 @@ def _admin_token(url: str) -> str:
     with open_store(url) as store:
         user = create_user(store, "admin@example.com", "admin", PASSWORD, name="Admin")
         return create_token(store, user, "faults", "admin")[1]
-
-
-@contextlib.contextmanager
-def serving(url: str, log: Path, **env: str):
-    """`sucesso serve --db url` on a free port, until the block ends: (process, base URL)."""
-    port = _free_port()
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*SUCESSO, "serve", "--db", url, "--port", str(port)], stdout=out, stderr=out,
-                                env=_env(**env))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"the server stopped:\n{log.read_text()}"
-            try:
-                httpx.get(f"{base}/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, f"the server did not answer:\n{log.read_text()}"
-                time.sleep(0.2)
-        yield proc, base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _demo_copy(demo_url: str, tmp_path: Path) -> str:

@@ -8,17 +8,11 @@ says); the figures are printed: `pytest -s -m load`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from pathlib import Path
 
+import load  # benchmarks/load.py (pytest's pythonpath)
 import pytest
-
-spec = importlib.util.spec_from_file_location("load_benchmark", Path(__file__).parents[2] / "benchmarks" / "load.py")
-load = sys.modules["load_benchmark"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(load)
 
 pytestmark = pytest.mark.load
 SECONDS = float(os.environ.get("SUCESSO_LOAD_SECONDS", "180"))
