@@ -5,7 +5,7 @@ month the data covers, overall and per segment — so that a page answers in mil
 
 `refresh()` recomputes them: at start, and in the background after writes
 (`refresh_in_background`), one recomputation at a time and, under a stream of writes, spaced so
-that recomputing holds the workspace at most a fifth of the time (REFRESH_SHARE): a steady
+that recomputing holds the workspace at most a tenth of the time (REFRESH_SHARE): a steady
 stream of imports would otherwise queue a recomputation behind each, and every request behind
 them (benchmarks/load.py).
 """
@@ -25,7 +25,7 @@ from sucesso.store.shared import SharedStore
 
 T = TypeVar("T")
 RETRY_SECONDS = 30  # a precomputation the workspace was unavailable for is tried again after this
-REFRESH_SHARE = 0.2  # under a stream of writes, recomputing holds the workspace at most this share of the time
+REFRESH_SHARE = 0.1  # under a stream of writes, recomputing holds the workspace at most this share of the time
 
 
 class WebWorkspace:
