@@ -16,7 +16,11 @@ import pytest
 
 pytestmark = pytest.mark.load
 SECONDS = float(os.environ.get("SUCESSO_LOAD_SECONDS", "180"))
-GROWTH_MB = 40  # the server's memory may rise this much from warmed up to the end, beyond DuckDB's index
+# How much the server's memory may rise from warmed up to the end. On PostgreSQL the server holds
+# nothing that grows with the data: a leak of 5 KB a request would fail. On DuckDB the engine works
+# inside the server: beyond the index of tracked messageIds (Result.index_mb) its working memory grows
+# with the data, which the run multiplies (90,186 usage events at the start, over a million at the end).
+GROWTH_MB = {"postgres": 24, "duckdb": 64}
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
@@ -32,6 +36,6 @@ def test_under_load_nothing_is_lost_or_twice_and_memory_stays_flat(engine, tmp_p
                  "import events 200", "import events 422", "import again 200", "import contacts 200"):
         assert answers[kind] >= 3, (kind, answers)
     assert result.expected["events"] > 50_000 and result.expected["contacts"] > 100
-    assert result.memory_growth_mb < result.index_mb + GROWTH_MB, summary
+    assert result.memory_growth_mb < result.index_mb + GROWTH_MB[engine], summary
     warm_files, end_files = result.open_files
     assert end_files <= warm_files + 5, summary
