@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from servers import free_port  # tests/servers.py
 
 from sucesso.ingest import write_batches
 from sucesso.store.schema import CANONICAL
@@ -25,12 +26,6 @@ from sucesso.store.schema import CANONICAL
 PG_BIN = Path(os.environ.get("SUCESSO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "sucesso_pg"
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_pg_user(cmd: list[str]) -> list[str]:
@@ -53,7 +48,7 @@ class PostgresCluster:
     def __init__(self) -> None:
         _ensure_pg_user()
         self.dir = Path(tempfile.mkdtemp(prefix="sucesso-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         if os.geteuid() == 0:
             shutil.chown(self.dir, PG_USER)
         self.data = self.dir / "data"

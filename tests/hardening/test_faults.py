@@ -16,7 +16,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 from load import serving  # benchmarks/load.py (pytest's pythonpath)
+from servers import free_port  # tests/servers.py
 
 from sucesso.store import open_store
 from sucesso.store.engines import connect
@@ -51,12 +51,6 @@ engines.DuckDBStore._connect = timed
 from sucesso.cli import app
 app(prog_name="sucesso")
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -176,7 +170,7 @@ def test_a_workspace_kept_busy_fails_cleanly_after_the_wait(demo_url, tmp_path):
             r = httpx.get(f"{base}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=30)
             web_seconds = time.perf_counter() - started
             page = httpx.get(f"{base}/login", headers={"Accept-Language": "pt-BR"}, timeout=30)
-            serve = subprocess.run([*SUCESSO, "serve", "--db", url, "--port", str(_free_port())],
+            serve = subprocess.run([*SUCESSO, "serve", "--db", url, "--port", str(free_port())],
                                    capture_output=True, text=True, env=_env(SUCESSO_BUSY_SECONDS="1"), timeout=60)
         finally:
             holder.stdin.close()

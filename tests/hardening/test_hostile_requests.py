@@ -22,7 +22,6 @@ import json
 import logging
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -32,7 +31,6 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -42,6 +40,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import ASGIClient
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from servers import free_port, in_thread  # tests/servers.py
 
 from sucesso.ingest import stripe_webhook
 from sucesso.ingest.sources import SOURCES
@@ -778,27 +777,11 @@ def failing_app_response(folder):
 
 
 # -- secrets never logged nor returned ---------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(hostile_app):
     """The app behind a real uvicorn on loopback, logging at DEBUG into the root logger (caplog)."""
-    config = uvicorn.Config(hostile_app, host="127.0.0.1", port=free_port(), log_config=None, log_level="debug",
-                            access_log=True, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with in_thread(hostile_app, log_config=None, log_level="debug", access_log=True, lifespan="off") as base:
+        yield base
 
 
 def stripe_signature(payload: bytes, secret: str) -> str:

@@ -8,15 +8,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
-import socket
 import threading
-import time
 
 import httpx
 import orjson
 import pyarrow as pa
 import pytest
 from argon2 import PasswordHasher
+from servers import in_thread  # tests/servers.py
 
 from sucesso.ingest import segment, tracking, write_batches
 from sucesso.ingest.segment import Rejected, corrected, read
@@ -445,32 +444,14 @@ def test_oversize_bodies_over_http_and_gzip(api):
 
 
 # -- a real server on loopback: Segment's library, and concurrent senders that count -------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(store_url, cheap_hashes):
     """A uvicorn server on loopback over a workspace on either engine: (base URL, tokens, URL)."""
-    import uvicorn
-
     from sucesso.web.app import create_app
 
     keys = tokens_for(store_url)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store_url, precompute_in_background=False),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", keys, store_url
-    server.should_exit = True
-    thread.join(10)
+    with in_thread(create_app(store_url, precompute_in_background=False)) as base:
+        yield base, keys, store_url
 
 
 def count_events(url: str) -> tuple[int, int]:

@@ -10,7 +10,6 @@ import email.policy
 import json
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -21,6 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from servers import free_port  # tests/servers.py
 from typer.testing import CliRunner
 
 from sucesso.cli import app as cli_app
@@ -30,12 +30,6 @@ from sucesso.store import open_store
 SECRET = "whsec_the-receivers-secret"
 PASSWORD = "smtp-password-never-shown"
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- the receivers ------------------------------------------------------------------------

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from servers import in_thread  # tests/servers.py
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -21,17 +19,9 @@ PAGES = ["/", "/revenue", "/satisfaction", "/support", "/health", "/accounts", "
 PASSWORD = "correct horse battery staple"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_url, tmp_path_factory):
     """The demo company with 60 days of health history and an admin, served by uvicorn."""
-    import uvicorn
-
     from sucesso.health.history import compute_history, default_as_of
     from sucesso.store import open_store
     from sucesso.web.app import create_app
@@ -43,18 +33,8 @@ def server(demo_url, tmp_path_factory):
         last = default_as_of(store)
         compute_history(store, last - dt.timedelta(days=60), last)
         create_user(store, "ana@example.com", "admin", PASSWORD, name="Ana")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url, precompute_in_background=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with in_thread(create_app(url, precompute_in_background=False)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

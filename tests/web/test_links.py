@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from servers import in_thread  # tests/servers.py
 
 from sucesso.insight.accounts import active, moved
 from sucesso.web.app import create_app
@@ -191,9 +190,7 @@ def test_an_unknown_activity_is_refused(client, app):
 # -- the click, in a browser --------------------------------------------------------------------
 def test_clicking_a_point_opens_its_accounts(workspace_url, tmp_path):
     """The quick ratio's last point, clicked in chromium, opens the accounts whose MRR moved then."""
-    import socket
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from sucesso.store import open_store
@@ -205,40 +202,26 @@ def test_clicking_a_point_opens_its_accounts(workspace_url, tmp_path):
     shutil.copyfile(workspace_url, url)
     with open_store(url) as store:
         create_user(store, "bia@example.com", "admin", PASSWORD, name="Bia")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(url, precompute_in_background=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/login")
-            page.fill("input[name=email]", "bia@example.com")
-            page.fill("input[name=password]", PASSWORD)
-            page.locator("form button[type=submit]").first.click()
-            page.wait_for_url(f"http://127.0.0.1:{port}/")
-            page.goto(f"http://127.0.0.1:{port}/revenue?lang=en")
-            chart = page.locator("#chart-quick_ratio[data-rendered=true]")
-            chart.scroll_into_view_if_needed()
-            x, y, month = chart.evaluate("""gd => {  // the last point, in the page's pixels
-                const trace = gd.data[0], last = trace.x.length - 1, box = gd.getBoundingClientRect();
-                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-                return [box.left + xa._offset + xa.d2p(trace.x[last]), box.top + ya._offset + ya.d2p(trace.y[last]),
-                        trace.x[last]];
-            }""")
-            page.mouse.move(x, y)
-            page.mouse.click(x, y)
-            page.wait_for_url(re.compile(r"/accounts\?"))
-            assert page.url.endswith(f"/accounts?{EVERY_MOVE}&month={month}")
-            assert page.locator("table tbody tr").count() > 0
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with in_thread(create_app(url, precompute_in_background=False)) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", "bia@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/revenue?lang=en")
+        chart = page.locator("#chart-quick_ratio[data-rendered=true]")
+        chart.scroll_into_view_if_needed()
+        x, y, month = chart.evaluate("""gd => {  // the last point, in the page's pixels
+            const trace = gd.data[0], last = trace.x.length - 1, box = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [box.left + xa._offset + xa.d2p(trace.x[last]), box.top + ya._offset + ya.d2p(trace.y[last]),
+                    trace.x[last]];
+        }""")
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_url(re.compile(r"/accounts\?"))
+        assert page.url.endswith(f"/accounts?{EVERY_MOVE}&month={month}")
+        assert page.locator("table tbody tr").count() > 0
+        browser.close()

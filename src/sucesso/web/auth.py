@@ -184,6 +184,14 @@ def api_scope(scope: str) -> Callable[[Request], User]:
     return dependency
 
 
+def api_admin(request: Request) -> User:
+    """Dependency for /api/… routes for admins alone: a signed-in admin, or an admin's token with the admin scope."""
+    user = api_scope("admin")(request)
+    if user.role != "admin":
+        raise Forbidden()
+    return user
+
+
 def api_user(request: Request) -> User:
     """Dependency for /api/… routes any valid token may call (who am I): no scope needed."""
     user = user_of(request)

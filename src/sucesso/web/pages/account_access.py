@@ -25,6 +25,7 @@ from sucesso.web.auth import (
     ROLES,
     Forbidden,
     User,
+    api_admin,
     api_scope,
     api_user,
     clear_session_cookie,
@@ -377,8 +378,7 @@ def delete_token(request: Request, token_id: str, user: User = Depends(api_scope
 
 
 @router.get("/api/users", tags=["account"], response_model=list[UserOut], summary="Every user (admins)")
-def users_api(request: Request, user: User = Depends(api_scope("admin"))):
-    _admin(user)
+def users_api(request: Request, user: User = Depends(api_admin)):
     return [{**row.user.__dict__, "active": row.active, "created_at": row.created_at}
             for row in _run(request, users.list_users)]
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from sucesso.operations import notify
-from sucesso.web.auth import Forbidden, User, api_scope
+from sucesso.web.auth import User, api_admin
 from sucesso.web.render import gettext_of
 
 router = APIRouter()
@@ -15,9 +15,7 @@ router = APIRouter()
 @router.get("/api/notifications", tags=["operations"],
             summary="The notifications outbox (latest first) and the e-mail and webhook channels (admins)")
 def notifications_api(request: Request, status: str | None = None, limit: int = 100,
-                      user: User = Depends(api_scope("admin"))):
-    if user.role != "admin":
-        raise Forbidden()
+                      user: User = Depends(api_admin)):
 
     def read(store):
         return {"smtp": notify.smtp_settings(store), "webhooks": notify.webhooks(store),

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sucesso import __version__
 from sucesso.store.migrations import current_version
-from sucesso.web.auth import Forbidden, User, api_scope
+from sucesso.web.auth import User, api_admin
 
 router = APIRouter()
 STARTED = time.monotonic()
@@ -29,9 +29,7 @@ def resident_bytes() -> int | None:
 
 
 @router.get("/api/status", tags=["account"], summary="The server: version, workspace, uptime and memory (admins)")
-def status_api(request: Request, user: User = Depends(api_scope("admin"))):
-    if user.role != "admin":
-        raise Forbidden()
+def status_api(request: Request, user: User = Depends(api_admin)):
     workspace = request.app.state.workspace
     engine, schema, engine_bytes = workspace.run(lambda s: (s.engine, current_version(s), s.memory_used()))
     rss = resident_bytes()
